@@ -1,0 +1,32 @@
+// Builds the core services a CLI command needs from the global options and the environment.
+// Secrets come only from environment variables named in the inventory (or ssh-agent).
+import { homedir } from 'node:os';
+import { HostService } from '../core/hosts/host-service';
+import { resolveConfigDir, resolveWorkspaceDir } from '../core/workspace/paths';
+
+export interface GlobalOptions {
+  workspace?: string;
+  json?: boolean;
+}
+
+export async function openHostService(options: GlobalOptions, env: NodeJS.ProcessEnv = process.env): Promise<HostService> {
+  const homeDir = env.HOME || homedir();
+  return HostService.open({
+    workspaceDir: resolveWorkspaceDir(options.workspace, { env, homeDir }),
+    configDir: resolveConfigDir({ env, homeDir }),
+    homeDir,
+    secrets: (name) => env[name],
+    ...(env.SSH_AUTH_SOCK ? { agentSocket: env.SSH_AUTH_SOCK } : {}),
+    ...(env.CNLAB_CONNECT_TIMEOUT_MS ? { connectTimeoutMs: Number(env.CNLAB_CONNECT_TIMEOUT_MS) } : {}),
+  });
+}
+
+/** Runs a command body with a service that is always closed, so no connection keeps the CLI alive. */
+export async function withHostService<T>(options: GlobalOptions, body: (service: HostService) => Promise<T>): Promise<T> {
+  const service = await openHostService(options);
+  try {
+    return await body(service);
+  } finally {
+    await service.close();
+  }
+}

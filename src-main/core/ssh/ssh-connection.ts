@@ -1,0 +1,247 @@
+// One authenticated SSH connection to one host: host key verified before authentication,
+// Nagle off, keepalive on, and channels capped below sshd's MaxSessions.
+import { readFile } from 'node:fs/promises';
+import type { Duplex } from 'node:stream';
+import { Client, utils, type ClientChannel, type ConnectConfig } from 'ssh2';
+import { CnlabError } from '../errors';
+import type { SshHost } from '../hosts/host-model';
+import { Semaphore } from '../exec/semaphore';
+import { fingerprintSha256, keyTypeOfBlob } from './host-key';
+import { describeConnectError } from './ssh-errors';
+
+export interface HostKeyTarget {
+  host: string;
+  port: number;
+  keyType: string;
+  keyBlob: Buffer;
+}
+
+export type HostKeyCheck =
+  | { status: 'trusted' }
+  | { status: 'unknown'; otherTypesKnown?: string[] }
+  | { status: 'changed'; knownFingerprints: string[] }
+  | { status: 'revoked' };
+
+export interface HostKeyVerifier {
+  check(target: HostKeyTarget): Promise<HostKeyCheck>;
+}
+
+/** Looks up a secret by the environment variable name stored in the inventory. */
+export type SecretLookup = (envName: string) => string | undefined;
+
+export interface SshConnectOptions {
+  host: SshHost;
+  hostKeys: HostKeyVerifier;
+  secrets: SecretLookup;
+  /** A stream to the host's sshd, e.g. a forwardOut channel through a jump host. */
+  sock?: Duplex;
+  connectTimeoutMs?: number;
+  keepaliveIntervalMs?: number;
+  /** OpenSSH allows 10 sessions per connection by default; stay below it. */
+  maxChannels?: number;
+  /** ssh-agent socket when the auth type is agent and the host names none. */
+  agentSocket?: string;
+}
+
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+
+export class SshConnection {
+  private open = true;
+  private readonly closeListeners = new Set<(error?: CnlabError) => void>();
+  private readonly channels: Semaphore;
+  private lostReason?: CnlabError;
+
+  constructor(
+    readonly host: SshHost,
+    private readonly client: Client,
+    maxChannels: number,
+  ) {
+    this.channels = new Semaphore(maxChannels);
+    client.on('error', (error) => {
+      this.lostReason ??= new CnlabError('connection-lost', `host ${host.name}: the SSH connection failed: ${error.message}`, { host: host.name });
+    });
+    client.on('close', () => {
+      this.open = false;
+      const reason = this.lostReason ?? new CnlabError('connection-lost', `host ${host.name}: the SSH connection closed`, { host: host.name });
+      for (const listener of this.closeListeners) listener(reason);
+    });
+  }
+
+  get isOpen(): boolean {
+    return this.open;
+  }
+
+  onClose(listener: (error?: CnlabError) => void): () => void {
+    this.closeListeners.add(listener);
+    return () => this.closeListeners.delete(listener);
+  }
+
+  /** Opens an exec channel once a channel slot is free; the slot frees when the channel closes. */
+  async exec(command: string): Promise<ClientChannel> {
+    const release = await this.channels.acquire();
+    try {
+      this.assertOpen();
+      const channel = await new Promise<ClientChannel>((resolve, reject) => {
+        this.client.exec(command, (error, stream) => (error ? reject(error) : resolve(stream)));
+      });
+      channel.once('close', release);
+      return channel;
+    } catch (error) {
+      release();
+      throw this.channelError(error);
+    }
+  }
+
+  /** A TCP stream from this host to another address, used to reach hosts behind a jump host. */
+  async forwardOut(address: string, port: number): Promise<Duplex> {
+    const release = await this.channels.acquire();
+    try {
+      this.assertOpen();
+      const channel = await new Promise<ClientChannel>((resolve, reject) => {
+        this.client.forwardOut('127.0.0.1', 0, address, port, (error, stream) => (error ? reject(error) : resolve(stream)));
+      });
+      channel.once('close', release);
+      return channel;
+    } catch (error) {
+      release();
+      const text = error instanceof Error ? error.message : String(error);
+      throw new CnlabError('host-unreachable', `jump host ${this.host.name} could not open a connection to ${address}:${port} (${text}): check the address and that the jump host may forward TCP`, { host: this.host.name });
+    }
+  }
+
+  close(): Promise<void> {
+    if (!this.open) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.client.once('close', () => resolve());
+      this.client.end();
+    });
+  }
+
+  private assertOpen(): void {
+    if (!this.open) throw this.lostReason ?? new CnlabError('connection-lost', `host ${this.host.name}: the SSH connection is closed`, { host: this.host.name });
+  }
+
+  private channelError(error: unknown): CnlabError {
+    if (error instanceof CnlabError) return error;
+    const text = error instanceof Error ? error.message : String(error);
+    if (!this.open) return this.lostReason ?? new CnlabError('connection-lost', `host ${this.host.name}: the SSH connection closed`, { host: this.host.name });
+    return new CnlabError('connection-lost', `host ${this.host.name}: could not open an SSH channel (${text}): check sshd's MaxSessions on the host`, { host: this.host.name });
+  }
+}
+
+async function authConfig(options: SshConnectOptions): Promise<Partial<ConnectConfig>> {
+  const { host, secrets } = options;
+  const auth = host.auth;
+  if (auth.type === 'password') {
+    const password = secrets(auth.passwordEnv);
+    if (password === undefined) {
+      throw new CnlabError('invalid-input', `host ${host.name}: the password variable $${auth.passwordEnv} is not set: export it before running cnlab`, { host: host.name });
+    }
+    return { password, tryKeyboard: false };
+  }
+  if (auth.type === 'agent') {
+    const agent = auth.socket ?? options.agentSocket;
+    if (!agent) throw new CnlabError('invalid-input', `host ${host.name}: uses ssh-agent but no agent socket is known: start ssh-agent (SSH_AUTH_SOCK) or give a key file`, { host: host.name });
+    return { agent };
+  }
+  let privateKey: Buffer;
+  try {
+    privateKey = await readFile(auth.keyFile);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    throw new CnlabError('key-unreadable', `host ${host.name}: cannot read key file ${auth.keyFile} (${code}): check the path and its permissions`, { host: host.name });
+  }
+  const passphrase = auth.passphraseEnv ? secrets(auth.passphraseEnv) : undefined;
+  if (auth.passphraseEnv && passphrase === undefined) {
+    throw new CnlabError('key-encrypted', `host ${host.name}: the passphrase variable $${auth.passphraseEnv} for key ${auth.keyFile} is not set: export it before running cnlab`, { host: host.name });
+  }
+  const parsed = utils.parseKey(privateKey, passphrase);
+  if (parsed instanceof Error) {
+    if (/encrypted|passphrase/i.test(parsed.message)) {
+      const fix = passphrase === undefined ? 'give its passphrase (--passphrase-env VAR) or load it into ssh-agent' : `check the passphrase in $${auth.passphraseEnv ?? ''}`;
+      throw new CnlabError('key-encrypted', `host ${host.name}: key file ${auth.keyFile} is encrypted: ${fix}`, { host: host.name });
+    }
+    throw new CnlabError('key-unreadable', `host ${host.name}: key file ${auth.keyFile} is not a private key ssh can use (${parsed.message})`, { host: host.name });
+  }
+  return { privateKey, ...(passphrase !== undefined ? { passphrase } : {}) };
+}
+
+function hostKeyError(host: SshHost, keyBlob: Buffer, check: HostKeyCheck): CnlabError | null {
+  const keyType = keyTypeOfBlob(keyBlob);
+  const fingerprint = fingerprintSha256(keyBlob);
+  // The key travels with the error so a trust decision stores exactly the key that was shown.
+  const facts = { host: host.name, address: host.address, port: host.port, keyType, fingerprint, keyBlob: keyBlob.toString('base64') };
+  switch (check.status) {
+    case 'trusted':
+      return null;
+    case 'unknown':
+      return new CnlabError('host-key-unknown', `host ${host.name}: its host key is not known yet (${keyType} ${fingerprint}): compare the fingerprint with the host's own (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub) and trust it to continue`, facts);
+    case 'changed':
+      return new CnlabError('host-key-changed', `host ${host.name}: HOST KEY CHANGED — it offered ${keyType} ${fingerprint} but ${check.knownFingerprints.join(', ')} is known. This can mean an attack; connection refused. If the host was reinstalled, remove the old key from known_hosts deliberately`, { ...facts, knownFingerprints: check.knownFingerprints });
+    case 'revoked':
+      return new CnlabError('host-key-revoked', `host ${host.name}: its host key ${fingerprint} is marked @revoked in known_hosts; connection refused`, facts);
+  }
+}
+
+/** Connects, verifies the host key against the stores (never silently), authenticates. */
+export async function openSshConnection(options: SshConnectOptions): Promise<SshConnection> {
+  const { host } = options;
+  const auth = await authConfig(options);
+  const client = new Client();
+  let keyRefusal: CnlabError | null = null;
+  const timeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+
+  const ready = new Promise<void>((resolve, reject) => {
+    // A hard deadline over DNS, TCP and the handshake, so no failure mode can hang.
+    const deadline = setTimeout(() => {
+      client.destroy();
+      reject(Object.assign(new Error('Timed out while waiting for handshake'), { code: 'ETIMEDOUT' }));
+    }, timeoutMs + 1000);
+    client.once('ready', () => {
+      clearTimeout(deadline);
+      resolve();
+    });
+    client.once('error', (error) => {
+      clearTimeout(deadline);
+      reject(error);
+    });
+    client.once('close', () => {
+      clearTimeout(deadline);
+      reject(Object.assign(new Error('connection closed'), { code: 'ECONNRESET' }));
+    });
+  });
+
+  client.connect({
+    host: host.address,
+    port: host.port,
+    username: host.user,
+    ...(options.sock ? { sock: options.sock } : {}),
+    readyTimeout: timeoutMs,
+    keepaliveInterval: options.keepaliveIntervalMs ?? 15_000,
+    keepaliveCountMax: 3,
+    ...auth,
+    hostVerifier: (keyBlob: Buffer, verify: (valid: boolean) => void) => {
+      options.hostKeys
+        .check({ host: host.address, port: host.port, keyType: keyTypeOfBlob(keyBlob), keyBlob })
+        .then((check) => {
+          keyRefusal = hostKeyError(host, keyBlob, check);
+          verify(keyRefusal === null);
+        })
+        .catch((error: unknown) => {
+          keyRefusal = error instanceof CnlabError ? error : new CnlabError('io', `host ${host.name}: cannot read the known host keys: ${String(error)}`);
+          verify(false);
+        });
+    },
+  });
+  // ssh2 connects its own socket; Nagle costs about 40 ms per exec round trip (measured here).
+  client.on('connect', () => client.setNoDelay(true));
+
+  try {
+    await ready;
+    client.setNoDelay(true);
+  } catch (error) {
+    client.destroy();
+    throw keyRefusal ?? describeConnectError(host, error);
+  }
+  return new SshConnection(host, client, options.maxChannels ?? 8);
+}

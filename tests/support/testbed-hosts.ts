@@ -1,0 +1,54 @@
+// Test helpers that turn a running testbed into cnlab inventory hosts and a HostService,
+// each with its own throwaway workspace and config folder.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { HostInput } from '../../src-main/core/hosts/host-model';
+import { HostService } from '../../src-main/core/hosts/host-service';
+import type { Testbed } from '../testbed/testbed.ts';
+
+export interface ServiceFixture {
+  service: HostService;
+  workspaceDir: string;
+  configDir: string;
+  homeDir: string;
+  dispose(): Promise<void>;
+}
+
+/** An inventory entry for a testbed host; key auth as root and the testbed's known_hosts by default. */
+export function testbedHost(testbed: Testbed, name: string, overrides: Partial<HostInput> = {}): HostInput {
+  const host = testbed.host(name);
+  return {
+    name,
+    kind: 'ssh',
+    address: host.address,
+    port: host.port,
+    user: 'root',
+    auth: { type: 'key', keyFile: testbed.clientKeyPath },
+    knownHostsFiles: [testbed.knownHostsPath],
+    ...overrides,
+  } as HostInput;
+}
+
+export async function openTestService(
+  hosts: HostInput[],
+  env: Record<string, string> = {},
+  options: { connectTimeoutMs?: number } = {},
+): Promise<ServiceFixture> {
+  const scratch = mkdtempSync(join(tmpdir(), 'cnlab-test-'));
+  const fixture = {
+    workspaceDir: join(scratch, 'workspace'),
+    configDir: join(scratch, 'config'),
+    homeDir: join(scratch, 'home'),
+  };
+  const service = await HostService.open({ ...fixture, secrets: (name) => env[name], ...options });
+  for (const host of hosts) service.inventory.add(host);
+  return {
+    ...fixture,
+    service,
+    async dispose() {
+      await service.close();
+      rmSync(scratch, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,341 @@
+// Lab-in-a-box: N emulated Linux hosts on this machine, each a network namespace with its own sshd.
+// Used by cnlab's integration tests and by people trying cnlab without hardware (see cli.ts and README.md).
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildAccountFiles, buildHostsFile, hashPassword } from './accounts.ts';
+import { sweep, teardownFromState, teardownRuns } from './cleanup.ts';
+import { run, type RunResult } from './exec.ts';
+import { killHost, launchHost, type HostLaunch } from './hostproc.ts';
+import { assertIsolation, claimSubnet, createNetwork, listNetns } from './network.ts';
+import {
+  generateKey,
+  hostKeyPath,
+  publicKey,
+  writeAuthorizedKeys,
+  writeKnownHosts,
+  writeSshConfig,
+  writeSshdConfig,
+  type SshHostFiles,
+} from './sshfiles.ts';
+import { BASE_DIR, procRef, writeState, type HostState, type ProcRef, type TestbedState } from './state.ts';
+
+/** Password of root, bob and alice on every host. */
+export const TESTBED_PASSWORD = 'cnlab-testbed-pw-1';
+/** Passphrase of the encrypted client key (encryptedClientKeyPath). */
+export const TESTBED_KEY_PASSPHRASE = 'cnlab-testbed-key-pw-1';
+
+const SSH_PORT = 22;
+const MAX_HOSTS = 200;
+
+export interface TestbedHost {
+  name: string;
+  address: string;
+  port: number;
+  netns: string;
+  /** PID (root namespace) of the host's PID 1; changes on restart; 0 while stopped. */
+  pid1: number;
+  hostKeyPath: string;
+}
+
+export interface Testbed {
+  id: string;
+  dir: string;
+  subnet: string;
+  runnerAddress: string;
+  hosts: TestbedHost[];
+  clientKeyPath: string;
+  encryptedClientKeyPath: string;
+  sshConfigPath: string;
+  knownHostsPath: string;
+  host(name: string): TestbedHost;
+  /** Run argv inside a host's network+mount+pid+uts namespaces — for tests' independent checks. */
+  hostExec(name: string, argv: string[]): Promise<RunResult>;
+  /** Kill the host's whole process tree and start sshd again in the same netns. */
+  restartHost(name: string): Promise<void>;
+  /** Kill the host's processes; its netns (and so its address) stays. */
+  stopHost(name: string): Promise<void>;
+  startHost(name: string): Promise<void>;
+  /** New host key, then restart; known_hosts is NOT updated (tests check that a changed key is refused). */
+  regenerateHostKey(name: string): Promise<void>;
+  teardown(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Number of hosts, named h1..hN (default 3). */
+  hosts?: number;
+  /** Keep running after this process exits (for `cli.ts up`); only `cli.ts down` removes it. */
+  detached?: boolean;
+}
+
+/** Cleans testbeds left by crashed runs (never a live run's, never a detached one); returns their ids. */
+export function sweepStaleTestbeds(): Promise<string[]> {
+  return sweep();
+}
+
+/**
+ * Tears down testbeds started by `cli.ts up`: the given ids, or all of them when none are given; stale ones go too.
+ * Returns the ids removed.
+ */
+export async function teardownDetachedTestbeds(ids: readonly string[] = []): Promise<string[]> {
+  if (ids.length === 0) return sweep({ includeDetached: true });
+  const done = await teardownRuns(ids);
+  return [...done, ...(await sweep())];
+}
+
+function assertRunnable(hostCount: number): void {
+  if (process.getuid?.() !== 0) throw new Error('testbed: must run as root (it creates namespaces and runs sshd)');
+  if (!Number.isInteger(hostCount) || hostCount < 1 || hostCount > MAX_HOSTS) {
+    throw new Error(`testbed: hosts must be an integer from 1 to ${MAX_HOSTS}, got ${hostCount}`);
+  }
+}
+
+/** A fresh id whose directory we created exclusively and whose names no kernel object uses yet. */
+async function reserveRunDir(): Promise<{ id: string; dir: string }> {
+  mkdirSync(BASE_DIR, { recursive: true, mode: 0o755 });
+  const namespaces = await listNetns();
+  for (let attempt = 0; attempt < 32; attempt += 1) {
+    const id = `tb${randomBytes(2).toString('hex')}`;
+    if (namespaces.some((name) => name.startsWith(`cnl${id}-`))) continue;
+    const dir = join(BASE_DIR, id);
+    try {
+      mkdirSync(dir, { mode: 0o755 });
+    } catch {
+      continue;
+    }
+    chmodSync(dir, 0o755);
+    return { id, dir };
+  }
+  throw new Error('testbed: could not reserve a run id');
+}
+
+function planHosts(prefix: string, prefix24: string, count: number): HostState[] {
+  return Array.from({ length: count }, (_, index) => ({
+    name: `h${index + 1}`,
+    address: `${prefix24}.${11 + index}`,
+    netns: `${prefix}-h${index + 1}`,
+    switchPort: `p-h${index + 1}`,
+  }));
+}
+
+/** The first state.json, written before any kernel object exists so a crash can always be swept. */
+async function initialState(options: StartOptions): Promise<TestbedState> {
+  const { id, dir } = await reserveRunDir();
+  const prefix = `cnl${id}`;
+  const owner = procRef(process.pid) as ProcRef;
+  const state: TestbedState = {
+    version: 1,
+    id,
+    prefix,
+    dir,
+    owner,
+    detached: options.detached ?? false,
+    createdAt: new Date().toISOString(),
+    runnerLink: `${prefix}-r`,
+    switchNetns: `${prefix}-sw`,
+    hosts: [],
+  };
+  writeState(state);
+  return state;
+}
+
+async function planAddresses(state: TestbedState, hostCount: number): Promise<void> {
+  const { prefix24, claim } = await claimSubnet(state.id);
+  state.subnetClaim = claim;
+  state.subnet = `${prefix24}.0/24`;
+  state.runnerAddress = `${prefix24}.1`;
+  state.hosts = planHosts(state.prefix, prefix24, hostCount);
+  writeState(state);
+}
+
+interface RunFiles {
+  clientKeyPath: string;
+  encryptedClientKeyPath: string;
+  sshConfigPath: string;
+  knownHostsPath: string;
+  authorizedKeysPath: string;
+}
+
+function runFiles(dir: string): RunFiles {
+  return {
+    clientKeyPath: join(dir, 'id_ed25519'),
+    encryptedClientKeyPath: join(dir, 'id_ed25519_encrypted'),
+    sshConfigPath: join(dir, 'ssh_config'),
+    knownHostsPath: join(dir, 'known_hosts'),
+    authorizedKeysPath: join(dir, 'authorized_keys'),
+  };
+}
+
+function sshHost(state: TestbedState, host: HostState): SshHostFiles {
+  const dir = join(state.dir, host.name);
+  return { name: host.name, address: host.address, port: SSH_PORT, dir, hostKeyPath: hostKeyPath(dir) };
+}
+
+async function writeAccountFiles(state: TestbedState): Promise<void> {
+  const etc = join(state.dir, 'etc');
+  mkdirSync(etc, { mode: 0o755 });
+  const accounts = buildAccountFiles(await hashPassword(TESTBED_PASSWORD));
+  writeFileSync(join(etc, 'passwd'), accounts.passwd, { mode: 0o644 });
+  writeFileSync(join(etc, 'group'), accounts.group, { mode: 0o644 });
+  writeFileSync(join(etc, 'shadow'), accounts.shadow, { mode: 0o600 });
+  // sudo refuses a sudoers file that is not root-owned 0440.
+  writeFileSync(join(etc, 'sudoers'), accounts.sudoers, { mode: 0o440 });
+  writeFileSync(join(etc, 'hosts'), buildHostsFile(state.runnerAddress ?? '', state.hosts), { mode: 0o644 });
+}
+
+async function writeSshMaterial(state: TestbedState, files: RunFiles): Promise<SshHostFiles[]> {
+  const hosts = state.hosts.map((host) => sshHost(state, host));
+  for (const host of hosts) mkdirSync(host.dir, { mode: 0o755 });
+  await Promise.all([
+    generateKey(files.clientKeyPath, `cnlab-testbed-${state.id}`),
+    generateKey(files.encryptedClientKeyPath, `cnlab-testbed-${state.id}-encrypted`, TESTBED_KEY_PASSPHRASE),
+    ...hosts.map((host) => generateKey(host.hostKeyPath, `${host.name}@cnlab-testbed-${state.id}`)),
+  ]);
+  writeAuthorizedKeys(files.authorizedKeysPath, [publicKey(files.clientKeyPath), publicKey(files.encryptedClientKeyPath)]);
+  for (const host of hosts) writeSshdConfig(host, files.authorizedKeysPath);
+  writeKnownHosts(files.knownHostsPath, hosts);
+  writeSshConfig(files.sshConfigPath, hosts, { identity: files.clientKeyPath, knownHosts: files.knownHostsPath });
+  return hosts;
+}
+
+class LabTestbed implements Testbed {
+  readonly id: string;
+  readonly dir: string;
+  readonly subnet: string;
+  readonly runnerAddress: string;
+  readonly hosts: TestbedHost[];
+  readonly clientKeyPath: string;
+  readonly encryptedClientKeyPath: string;
+  readonly sshConfigPath: string;
+  readonly knownHostsPath: string;
+  private torndown = false;
+
+  constructor(
+    private readonly state: TestbedState,
+    files: RunFiles,
+    private readonly sshHosts: SshHostFiles[],
+  ) {
+    this.id = state.id;
+    this.dir = state.dir;
+    this.subnet = state.subnet ?? '';
+    this.runnerAddress = state.runnerAddress ?? '';
+    this.clientKeyPath = files.clientKeyPath;
+    this.encryptedClientKeyPath = files.encryptedClientKeyPath;
+    this.sshConfigPath = files.sshConfigPath;
+    this.knownHostsPath = files.knownHostsPath;
+    this.hosts = state.hosts.map((host, index) => ({
+      name: host.name,
+      address: host.address,
+      port: SSH_PORT,
+      netns: host.netns,
+      pid1: host.pid1?.pid ?? 0,
+      hostKeyPath: sshHosts[index]?.hostKeyPath ?? '',
+    }));
+  }
+
+  host(name: string): TestbedHost {
+    const host = this.hosts.find((candidate) => candidate.name === name);
+    if (!host) throw new Error(`testbed ${this.id}: no host named ${name}`);
+    return host;
+  }
+
+  async hostExec(name: string, argv: string[]): Promise<RunResult> {
+    const { pid1 } = this.host(name);
+    if (pid1 === 0) throw new Error(`testbed ${this.id}: host ${name} is stopped`);
+    return run('nsenter', ['-t', String(pid1), '-n', '-m', '-p', '-u', '--', ...argv]);
+  }
+
+  async restartHost(name: string): Promise<void> {
+    await this.stopHost(name);
+    await this.startHost(name);
+  }
+
+  async stopHost(name: string): Promise<void> {
+    const { hostState, host } = this.lookup(name);
+    await killHost(hostState.pid1, hostState.unshare, `testbed ${this.id} host ${name}`);
+    delete hostState.pid1;
+    delete hostState.unshare;
+    host.pid1 = 0;
+    writeState(this.state);
+  }
+
+  async startHost(name: string): Promise<void> {
+    const { hostState, host } = this.lookup(name);
+    if (host.pid1 !== 0) throw new Error(`testbed ${this.id}: host ${name} is already running`);
+    const running = await launchHost(hostLaunch(this.state, hostState, this.sshHost(name)));
+    hostState.unshare = running.unshare;
+    hostState.pid1 = running.pid1;
+    host.pid1 = running.pid1.pid;
+    writeState(this.state);
+  }
+
+  async regenerateHostKey(name: string): Promise<void> {
+    const files = this.sshHost(name);
+    await generateKey(files.hostKeyPath, `${name}@cnlab-testbed-${this.id}`);
+    await this.restartHost(name);
+  }
+
+  async teardown(): Promise<void> {
+    if (this.torndown) return;
+    this.torndown = true;
+    await teardownFromState(this.state);
+    for (const host of this.hosts) host.pid1 = 0;
+  }
+
+  private lookup(name: string): { hostState: HostState; host: TestbedHost } {
+    const host = this.host(name);
+    const hostState = this.state.hosts.find((candidate) => candidate.name === name) as HostState;
+    return { hostState, host };
+  }
+
+  private sshHost(name: string): SshHostFiles {
+    return this.sshHosts.find((candidate) => candidate.name === name) as SshHostFiles;
+  }
+}
+
+function hostLaunch(state: TestbedState, host: HostState, files: SshHostFiles): HostLaunch {
+  return {
+    name: host.name,
+    address: host.address,
+    port: files.port,
+    netns: host.netns,
+    runDir: state.dir,
+    hostDir: files.dir,
+    sshdConfig: join(files.dir, 'sshd_config'),
+  };
+}
+
+async function bringUp(state: TestbedState, hostCount: number): Promise<LabTestbed> {
+  await planAddresses(state, hostCount);
+  await createNetwork(state);
+  await assertIsolation(state);
+  const files = runFiles(state.dir);
+  await writeAccountFiles(state);
+  const sshHosts = await writeSshMaterial(state, files);
+  const testbed = new LabTestbed(state, files, sshHosts);
+  await Promise.all(state.hosts.map((host) => testbed.startHost(host.name)));
+  return testbed;
+}
+
+/** Starts a testbed of `hosts` hosts (h1..hN) after sweeping crashed runs; on any failure it leaves nothing. */
+export async function startTestbed(options: StartOptions = {}): Promise<Testbed> {
+  const hostCount = options.hosts ?? 3;
+  assertRunnable(hostCount);
+  try {
+    await sweepStaleTestbeds();
+  } catch (error) {
+    // Someone else's leftovers must not stop this run; they are reported and retried at the next start.
+    console.warn((error as Error).message);
+  }
+  const state = await initialState(options);
+  try {
+    return await bringUp(state, hostCount);
+  } catch (error) {
+    try {
+      await teardownFromState(state);
+    } catch (cleanupError) {
+      throw new Error(`${(error as Error).message}\n(cleanup also failed: ${(cleanupError as Error).message})`);
+    }
+    throw error;
+  }
+}
