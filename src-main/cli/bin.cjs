@@ -9,4 +9,8 @@ if (!existsSync(bundle)) {
   process.stderr.write('cnlab: the CLI is not built yet: run `npm run build` in the cnlab folder first\n');
   process.exit(1);
 }
-require(bundle);
+require(bundle)
+  .runCli(process.argv.slice(2))
+  .then((code) => {
+    process.exitCode = code;
+  });

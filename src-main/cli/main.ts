@@ -43,9 +43,3 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
     return reportError(io, error, json);
   }
 }
-
-if (require.main === module) {
-  void runCli(process.argv.slice(2)).then((code) => {
-    process.exitCode = code;
-  });
-}

@@ -43,18 +43,18 @@ beforeAll(async () => {
       testbedHost(testbed, 'h1'),
       testbedHost(testbed, 'h2'),
       testbedHost(testbed, 'h3'),
-      testbedHost(testbed, 'h3-via-h1', { address: testbed.host('h3').address, jump: 'h1' } as never),
-      testbedHost(testbed, 'h1-password', { auth: { type: 'password', passwordEnv: 'TB_PASSWORD' } } as never),
-      testbedHost(testbed, 'h1-encrypted', { auth: { type: 'key', keyFile: testbed.encryptedClientKeyPath, passphraseEnv: 'TB_PASSPHRASE' } } as never),
-      testbedHost(testbed, 'h1-no-passphrase', { auth: { type: 'key', keyFile: testbed.encryptedClientKeyPath } } as never),
-      testbedHost(testbed, 'h1-bob', { user: 'bob' } as never),
-      testbedHost(testbed, 'h1-alice', { user: 'alice' } as never),
-      testbedHost(testbed, 'h1-nosuchuser', { user: 'nosuchuser' } as never),
-      testbedHost(testbed, 'h1-stray-key', { auth: { type: 'key', keyFile: strayKey } } as never),
-      testbedHost(testbed, 'h1-closed-port', { port: 2222 } as never),
-      testbedHost(testbed, 'h2-unknown-key', { knownHostsFiles: [] } as never),
-      testbedHost(testbed, 'nowhere', { address: testbed.subnet.replace(/\.0\/24$/, '.99') } as never),
-      testbedHost(testbed, 'bad-dns', { address: 'no-such-host.invalid' } as never),
+      testbedHost(testbed, 'h3-via-h1', { address: testbed.host('h3').address, jump: 'h1' }),
+      testbedHost(testbed, 'h1-password', { auth: { type: 'password', passwordEnv: 'TB_PASSWORD' } }),
+      testbedHost(testbed, 'h1-encrypted', { auth: { type: 'key', keyFile: testbed.encryptedClientKeyPath, passphraseEnv: 'TB_PASSPHRASE' } }),
+      testbedHost(testbed, 'h1-no-passphrase', { auth: { type: 'key', keyFile: testbed.encryptedClientKeyPath } }),
+      testbedHost(testbed, 'h1-bob', { user: 'bob' }),
+      testbedHost(testbed, 'h1-alice', { user: 'alice' }),
+      testbedHost(testbed, 'h1-nosuchuser', { user: 'nosuchuser' }),
+      testbedHost(testbed, 'h1-stray-key', { auth: { type: 'key', keyFile: strayKey } }),
+      testbedHost(testbed, 'h1-closed-port', { port: 2222 }),
+      testbedHost(testbed, 'h2-unknown-key', { knownHostsFiles: [] }),
+      testbedHost(testbed, 'nowhere', { address: testbed.subnet.replace(/\.0\/24$/, '.99') }, 'h1'),
+      testbedHost(testbed, 'bad-dns', { address: 'no-such-host.invalid' }, 'h1'),
     ],
     { TB_PASSWORD: TESTBED_PASSWORD, TB_PASSPHRASE: TESTBED_KEY_PASSPHRASE },
     { connectTimeoutMs: 4000 },
@@ -214,11 +214,11 @@ describe('connection failures', () => {
   it('reports a lost connection when sshd dies mid-command, without hanging', async () => {
     const executor = fixture.service.executor('h3');
     expect((await executor.exec('true')).code).toBe(0);
-    const running = executor.exec('sleep 30');
+    const running = failure(executor.exec('sleep 30'));
     await new Promise((resolve) => setTimeout(resolve, 300));
     const started = Date.now();
     await testbed.stopHost('h3');
-    const error = await failure(running);
+    const error = await running;
     expect(error.code).toBe('connection-lost');
     expect(error.message).toContain('host h3');
     expect(Date.now() - started).toBeLessThan(5000);

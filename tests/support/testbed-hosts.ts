@@ -4,6 +4,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { HostInput } from '../../src-main/core/hosts/host-model';
+
+type SshHostInput = Extract<HostInput, { kind: 'ssh' }>;
 import { HostService } from '../../src-main/core/hosts/host-service';
 import type { Testbed } from '../testbed/testbed.ts';
 
@@ -15,9 +17,12 @@ export interface ServiceFixture {
   dispose(): Promise<void>;
 }
 
-/** An inventory entry for a testbed host; key auth as root and the testbed's known_hosts by default. */
-export function testbedHost(testbed: Testbed, name: string, overrides: Partial<HostInput> = {}): HostInput {
-  const host = testbed.host(name);
+/**
+ * An inventory entry named `name` for a testbed host (by default the one named by the part before
+ * the first "-", so "h1-bob" is h1); key auth as root and the testbed's known_hosts by default.
+ */
+export function testbedHost(testbed: Testbed, name: string, overrides: Partial<SshHostInput> = {}, testbedName = name.split('-')[0] ?? name): HostInput {
+  const host = testbed.host(testbedName);
   return {
     name,
     kind: 'ssh',
@@ -27,7 +32,7 @@ export function testbedHost(testbed: Testbed, name: string, overrides: Partial<H
     auth: { type: 'key', keyFile: testbed.clientKeyPath },
     knownHostsFiles: [testbed.knownHostsPath],
     ...overrides,
-  } as HostInput;
+  };
 }
 
 export async function openTestService(

@@ -63,6 +63,14 @@ function existsPath(path: string): boolean {
   }
 }
 
+function modifiedAt(path: string): number {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return Date.now();
+  }
+}
+
 function isStale(state: TestbedState, includeDetached: boolean): boolean {
   if (state.detached) return includeDetached;
   return !isSameProcess(state.owner);
@@ -75,7 +83,8 @@ async function sweepRunDirs(includeDetached: boolean, failures: string[]): Promi
     const state = readState(dir);
     if (!state) {
       // No state.json means no kernel objects were made yet; only an old one is a crash leftover.
-      if (Date.now() - statSync(dir).mtimeMs > UNSTATED_DIR_GRACE_MS) {
+      // (The directory may also have just been removed by its owner's teardown.)
+      if (Date.now() - modifiedAt(dir) > UNSTATED_DIR_GRACE_MS) {
         rmSync(dir, { recursive: true, force: true });
         swept.push(basename(dir));
       }

@@ -110,14 +110,21 @@ function readChildren(pid: number): number[] {
   }
 }
 
-function tryConnect(address: string, port: number): Promise<boolean> {
+/**
+ * Ready means sshd sent its banner. The probe answers with its own identification before closing, so sshd does
+ * not log a "kex_exchange_identification" error for every start.
+ */
+function sshBannerSeen(address: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = connect({ host: address, port, timeout: 500 });
+    const socket = connect({ host: address, port, timeout: 1_000 });
     const done = (ok: boolean): void => {
       socket.destroy();
       resolve(ok);
     };
-    socket.once('connect', () => done(true));
+    socket.once('data', (chunk: Buffer) => {
+      if (!chunk.toString('latin1').startsWith('SSH-')) return done(false);
+      socket.end('SSH-2.0-cnlab-testbed-probe\r\n', () => done(true));
+    });
     socket.once('error', () => done(false));
     socket.once('timeout', () => done(false));
   });
@@ -127,10 +134,10 @@ async function waitForPort(address: string, port: number, hasExited: () => boole
   const deadline = Date.now() + START_TIMEOUT_MS;
   while (Date.now() < deadline) {
     if (hasExited()) throw new Error('sshd exited');
-    if (await tryConnect(address, port)) return;
+    if (await sshBannerSeen(address, port)) return;
     await sleep(20);
   }
-  throw new Error(`port ${port} did not accept TCP within ${START_TIMEOUT_MS / 1000} s`);
+  throw new Error(`port ${port} did not answer with an SSH banner within ${START_TIMEOUT_MS / 1000} s`);
 }
 
 function logTail(launch: HostLaunch): string {

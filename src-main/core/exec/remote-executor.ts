@@ -63,6 +63,8 @@ function runOnChannel(connection: SshConnection, command: string, sudo: boolean,
   const started = performance.now();
   return new Promise<ExecResult>((resolve, reject) => {
     let settled = false;
+    // Once a cancel or timeout fired, that is the outcome, even if the command exits on our TERM first.
+    let stopReason: CnlabError | null = null;
     let channel: ClientChannel | undefined;
     let pgid: number | null = null;
     let pidWaiters: ((pid: number | null) => void)[] = [];
@@ -88,7 +90,8 @@ function runOnChannel(connection: SshConnection, command: string, sudo: boolean,
       disposeCancel();
       stopWatchingConnection();
       const result = { code: exit?.code ?? null, signal: exit?.signal ?? null, stdout: stdout.end(), stderr: stderr.end(), durationMs: performance.now() - started };
-      if (error) reject(error);
+      const failure = stopReason ?? error;
+      if (failure) reject(failure);
       else resolve(result);
     };
 
@@ -101,6 +104,7 @@ function runOnChannel(connection: SshConnection, command: string, sudo: boolean,
           });
 
     const stopRemote = async (reason: CnlabError): Promise<void> => {
+      stopReason = reason;
       const pid = await waitForPid();
       if (pid !== null && connection.isOpen) {
         try {

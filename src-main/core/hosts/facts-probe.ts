@@ -28,8 +28,8 @@ interface FeatureSpec {
   /** Kconfig symbol without the CONFIG_ prefix. */
   symbol: string;
   module: string;
-  /** Queueing disciplines also need CONFIG_NET_SCHED. */
-  qdisc?: boolean;
+  /** Symbols it depends on: Kconfig omits a symbol entirely when one of these is off. */
+  requires?: readonly string[];
 }
 
 const FEATURE_SPECS: Record<KernelFeature, FeatureSpec> = {
@@ -39,13 +39,13 @@ const FEATURE_SPECS: Record<KernelFeature, FeatureSpec> = {
   ipvlan: { symbol: 'IPVLAN', module: 'ipvlan' },
   vxlan: { symbol: 'VXLAN', module: 'vxlan' },
   ipip: { symbol: 'NET_IPIP', module: 'ipip' },
-  gre: { symbol: 'NET_IPGRE', module: 'ip_gre' },
+  gre: { symbol: 'NET_IPGRE', module: 'ip_gre', requires: ['NET_IPGRE_DEMUX'] },
   wireguard: { symbol: 'WIREGUARD', module: 'wireguard' },
   geneve: { symbol: 'GENEVE', module: 'geneve' },
-  netem: { symbol: 'NET_SCH_NETEM', module: 'sch_netem', qdisc: true },
+  netem: { symbol: 'NET_SCH_NETEM', module: 'sch_netem', requires: ['NET_SCHED'] },
   dummy: { symbol: 'DUMMY', module: 'dummy' },
-  tbf: { symbol: 'NET_SCH_TBF', module: 'sch_tbf', qdisc: true },
-  htb: { symbol: 'NET_SCH_HTB', module: 'sch_htb', qdisc: true },
+  tbf: { symbol: 'NET_SCH_TBF', module: 'sch_tbf', requires: ['NET_SCHED'] },
+  htb: { symbol: 'NET_SCH_HTB', module: 'sch_htb', requires: ['NET_SCHED'] },
 };
 
 export interface FactsScriptOptions {
@@ -140,7 +140,7 @@ cnlab_sec route6
 cnlab_has ip && cnlab_t 10 ip -j -6 route show default 2>/dev/null
 
 cnlab_sec kconfig
-cnlab_pat='^(# )?CONFIG_(NET_SCHED|BRIDGE|VETH|MACVLAN|IPVLAN|VXLAN|NET_IPIP|NET_IPGRE|WIREGUARD|GENEVE|NET_SCH_NETEM|DUMMY|NET_SCH_TBF|NET_SCH_HTB)[= ]'
+cnlab_pat='^(# )?CONFIG_(NET_SCHED|NET_IPGRE_DEMUX|BRIDGE|VETH|MACVLAN|IPVLAN|VXLAN|NET_IPIP|NET_IPGRE|WIREGUARD|GENEVE|NET_SCH_NETEM|DUMMY|NET_SCH_TBF|NET_SCH_HTB)[= ]'
 if [ -r /proc/config.gz ] && { cnlab_has zcat || cnlab_has gzip; }; then
   echo source=/proc/config.gz
   if cnlab_has zcat; then zcat /proc/config.gz 2>/dev/null; else gzip -dc /proc/config.gz 2>/dev/null; fi | grep -E "$cnlab_pat"
@@ -386,7 +386,9 @@ function parseCpu(lines: readonly string[] | undefined): HostFacts['cpu'] & { hy
   const online = first(kv, 'online');
   const onlineCount = online ? countCpuList(online) : null;
   const processors = toInt(first(kv, 'processors'));
-  const model = first(kv, 'lscpu_model') ?? first(kv, 'cpuinfo_model');
+  // lscpu prints "-" where the CPU does not name itself (some ARM boards).
+  const named = (value: string | null): string | null => (value && value !== '-' ? value : null);
+  const model = named(first(kv, 'lscpu_model')) ?? named(first(kv, 'cpuinfo_model'));
   const flag = first(kv, 'hypervisor_flag');
   return {
     model: model ? model.replace(/\s+/g, ' ') : null,
@@ -653,10 +655,11 @@ function decideFromConfig(
     return { supported: 'unknown', source: 'unknown', reason: 'kernel config not readable (no /proc/config.gz, no /boot/config-<release>)' };
   }
   const symbol = `CONFIG_${spec.symbol}`;
-  if (spec.qdisc && config.symbols.get('NET_SCHED') === 'n') {
-    return { supported: false, source: 'kernel-config', reason: 'CONFIG_NET_SCHED is not set' };
-  }
   const value = config.symbols.get(spec.symbol);
+  const missingParent = (spec.requires ?? []).find((parent) => config.symbols.get(parent) === 'n');
+  if (missingParent && (value === undefined || value === 'n')) {
+    return { supported: false, source: 'kernel-config', reason: `CONFIG_${missingParent} is not set (${symbol} depends on it)` };
+  }
   switch (value) {
     case 'y':
       return { supported: true, source: 'kernel-config', reason: `${symbol}=y` };

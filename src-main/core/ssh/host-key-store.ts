@@ -111,15 +111,15 @@ export function removeHostEntries(
   const kept: string[] = [];
   text.split('\n').forEach((line, index) => {
     const parsed = parseKnownHostsLine(line, index + 1);
-    if (parsed.kind !== 'entry') return void kept.push(line);
-    const { entry } = parsed;
-    if (entry.marker !== undefined || !namesHostLiterally(entry, name) || !select(entry)) return void kept.push(line);
+    const entry = parsed.kind === 'entry' ? parsed.entry : undefined;
+    if (!entry || entry.marker !== undefined || !namesHostLiterally(entry, name) || !select(entry)) {
+      kept.push(line);
+      return;
+    }
     removed += 1;
-    if (entry.hosts.kind === 'hashed') return;
-    const others = entry.hosts.patterns.filter((pattern) => pattern.toLowerCase() !== name);
-    if (others.length === 0) return;
+    const others = entry.hosts.kind === 'patterns' ? entry.hosts.patterns.filter((pattern) => pattern.toLowerCase() !== name) : [];
     const fields = /^([ \t]*)(\S+)([ \t].*)$/.exec(line);
-    kept.push(fields ? `${fields[1]}${others.join(',')}${fields[3]}` : line);
+    if (others.length > 0 && fields) kept.push(`${fields[1]}${others.join(',')}${fields[3]}`);
   });
   return { text: kept.join('\n'), removed };
 }
@@ -230,7 +230,8 @@ export class HostKeyStore {
     assertPlainHost(target.host, target.port);
     const keyType = targetKeyType(target);
     const before = await this.check(target);
-    if (before.status === 'revoked') throw hostKeyError(before, this.storeFile);
+    const refusal = before.status === 'revoked' ? hostKeyError(before, this.storeFile) : undefined;
+    if (refusal) throw refusal;
     await this.exclusive(async () => {
       const text = (await readKnownHostsFile(this.storeFile)) ?? '';
       const current = parseKnownHosts(text).entries.some(

@@ -44,6 +44,7 @@ export interface SshConnectOptions {
 }
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+const CLOSE_GRACE_MS = 1_000;
 
 export class SshConnection {
   private open = true;
@@ -60,11 +61,14 @@ export class SshConnection {
     client.on('error', (error) => {
       this.lostReason ??= new CnlabError('connection-lost', `host ${host.name}: the SSH connection failed: ${error.message}`, { host: host.name });
     });
-    client.on('close', () => {
-      this.open = false;
-      const reason = this.lostReason ?? new CnlabError('connection-lost', `host ${host.name}: the SSH connection closed`, { host: host.name });
-      for (const listener of this.closeListeners) listener(reason);
-    });
+    client.on('close', () => this.markClosed());
+  }
+
+  private markClosed(): void {
+    if (!this.open) return;
+    this.open = false;
+    const reason = this.lostReason ?? new CnlabError('connection-lost', `host ${this.host.name}: the SSH connection closed`, { host: this.host.name });
+    for (const listener of this.closeListeners) listener(reason);
   }
 
   get isOpen(): boolean {
@@ -109,10 +113,21 @@ export class SshConnection {
     }
   }
 
+  /** Ends the connection politely; a peer that does not answer within a second is cut off. */
   close(): Promise<void> {
     if (!this.open) return Promise.resolve();
     return new Promise((resolve) => {
-      this.client.once('close', () => resolve());
+      // A connection carried by a jump host's channel may never report 'close' once its far end
+      // died silently, so the cut-off resolves by itself rather than waiting for the event.
+      const cutOff = setTimeout(() => {
+        this.client.destroy();
+        this.markClosed();
+        resolve();
+      }, CLOSE_GRACE_MS);
+      this.client.once('close', () => {
+        clearTimeout(cutOff);
+        resolve();
+      });
       this.client.end();
     });
   }
@@ -243,5 +258,8 @@ export async function openSshConnection(options: SshConnectOptions): Promise<Ssh
     client.destroy();
     throw keyRefusal ?? describeConnectError(host, error);
   }
-  return new SshConnection(host, client, options.maxChannels ?? 8);
+  const connection = new SshConnection(host, client, options.maxChannels ?? 8);
+  // Through a jump host the transport is a forwarded channel: when it ends, so does this connection.
+  options.sock?.once('close', () => client.destroy());
+  return connection;
 }
