@@ -82,7 +82,7 @@ async function checkWithTrust(service: HostService, name: string, trustNewKey: b
     if (!(error instanceof CnlabError) || error.code !== 'host-key-unknown') throw error;
     const fingerprint = String(error.details.fingerprint);
     if (!trustNewKey) {
-      throw new CnlabError('host-key-unknown', `${error.message}; rerun with --trust-new-key to trust ${fingerprint}`, error.details);
+      throw new CnlabError('host-key-unknown', `${error.message.replace(/\.$/, '')} — to trust ${fingerprint}, rerun with --trust-new-key`, error.details);
     }
     io.stderr(`cnlab: trusting host ${name}'s new key ${String(error.details.keyType)} ${fingerprint}\n`);
     await service.trustPresentedKey(error);

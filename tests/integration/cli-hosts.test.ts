@@ -38,7 +38,7 @@ describe('cnlab hosts', () => {
     const h1 = testbed.host('h1');
     const run = await cli('hosts', 'add', 'h1', '--address', h1.address, '--key', testbed.clientKeyPath);
     expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(/host h1: its host key is not known yet \(ssh-ed25519 SHA256:[A-Za-z0-9+/]{43}\)/);
+    expect(run.stderr).toMatch(/host h1: 198\.1[89]\.[\d.]+ presented ssh-ed25519 key SHA256:[A-Za-z0-9+/]{43}, which no known_hosts file lists/);
     expect(run.stderr).toContain('--trust-new-key');
     expect(run.stderr).not.toMatch(/\n\s+at /);
     expect(JSON.parse((await cli('--json', 'hosts', 'list')).stdout)).toEqual([]);
@@ -105,6 +105,13 @@ describe('cnlab hosts', () => {
     const check = await cli('--workspace', join(scratch, 'imported'), 'hosts', 'check', 'h2');
     expect(check.code).toBe(0);
     expect(check.stdout).toMatch(/host h2: connected in/);
+  });
+
+  it("uses the testbed's own workspace, whose inventory lists its hosts", async () => {
+    const run = await cli('--workspace', testbed.workspaceDir, '--json', 'hosts', 'probe', '--all');
+    expect(run.code).toBe(0);
+    const results = JSON.parse(run.stdout) as { host: string; ok: boolean }[];
+    expect(results).toEqual([expect.objectContaining({ host: 'h1', ok: true }), expect.objectContaining({ host: 'h2', ok: true })]);
   });
 
   it('removes a host, refusing while another host jumps through it', async () => {

@@ -35,7 +35,9 @@ function describe(testbed: Testbed): string {
     `  hosts:       ${hosts}`,
     `  users:       root, bob (no sudo), alice (sudo); password ${TESTBED_PASSWORD}`,
     `  keys:        ${testbed.clientKeyPath}, ${testbed.encryptedClientKeyPath} (passphrase ${TESTBED_KEY_PASSPHRASE})`,
+    `  workspace:   ${testbed.workspaceDir} (a cnlab inventory of these hosts)`,
     `try:  ssh -F ${testbed.sshConfigPath} ${testbed.hosts[0]?.name ?? 'h1'}`,
+    `      npx cnlab --workspace ${testbed.workspaceDir} hosts probe --all`,
   ].join('\n');
 }
 

@@ -7,6 +7,7 @@ import { buildAccountFiles, buildHostsFile, hashPassword } from './accounts.ts';
 import { sweep, teardownFromState, teardownRuns } from './cleanup.ts';
 import { run, type RunResult } from './exec.ts';
 import { killHost, launchHost, type HostLaunch } from './hostproc.ts';
+import { writeTestbedWorkspace } from './inventory.ts';
 import { assertIsolation, claimSubnet, createNetwork, listNetns } from './network.ts';
 import {
   generateKey,
@@ -48,6 +49,8 @@ export interface Testbed {
   encryptedClientKeyPath: string;
   sshConfigPath: string;
   knownHostsPath: string;
+  /** A cnlab workspace whose inventory lists these hosts (`cnlab --workspace <it> hosts probe --all`). */
+  workspaceDir: string;
   host(name: string): TestbedHost;
   /** Run argv inside a host's network+mount+pid+uts namespaces — for tests' independent checks. */
   hostExec(name: string, argv: string[]): Promise<RunResult>;
@@ -195,6 +198,7 @@ async function writeSshMaterial(state: TestbedState, files: RunFiles): Promise<S
   for (const host of hosts) writeSshdConfig(host, files.authorizedKeysPath);
   writeKnownHosts(files.knownHostsPath, hosts);
   writeSshConfig(files.sshConfigPath, hosts, { identity: files.clientKeyPath, knownHosts: files.knownHostsPath });
+  await writeTestbedWorkspace(state.dir, hosts, files.clientKeyPath, files.knownHostsPath);
   return hosts;
 }
 
@@ -208,6 +212,7 @@ class LabTestbed implements Testbed {
   readonly encryptedClientKeyPath: string;
   readonly sshConfigPath: string;
   readonly knownHostsPath: string;
+  readonly workspaceDir: string;
   private torndown = false;
 
   constructor(
@@ -223,6 +228,7 @@ class LabTestbed implements Testbed {
     this.encryptedClientKeyPath = files.encryptedClientKeyPath;
     this.sshConfigPath = files.sshConfigPath;
     this.knownHostsPath = files.knownHostsPath;
+    this.workspaceDir = join(state.dir, 'workspace');
     this.hosts = state.hosts.map((host, index) => ({
       name: host.name,
       address: host.address,

@@ -6,24 +6,12 @@ import { Client, utils, type ClientChannel, type ConnectConfig } from 'ssh2';
 import { CnlabError } from '../errors';
 import type { SshHost } from '../hosts/host-model';
 import { Semaphore } from '../exec/semaphore';
-import { fingerprintSha256, keyTypeOfBlob } from './host-key';
+import type { HostKeyTarget } from './known-hosts';
 import { describeConnectError } from './ssh-errors';
 
-export interface HostKeyTarget {
-  host: string;
-  port: number;
-  keyType: string;
-  keyBlob: Buffer;
-}
-
-export type HostKeyCheck =
-  | { status: 'trusted' }
-  | { status: 'unknown'; otherTypesKnown?: string[] }
-  | { status: 'changed'; knownFingerprints: string[] }
-  | { status: 'revoked' };
-
+/** Verifies a host's key: resolves when trusted, rejects with a host-key CnlabError otherwise. */
 export interface HostKeyVerifier {
-  check(target: HostKeyTarget): Promise<HostKeyCheck>;
+  verify(target: HostKeyTarget): Promise<unknown>;
 }
 
 /** Looks up a secret by the environment variable name stored in the inventory. */
@@ -181,21 +169,19 @@ async function authConfig(options: SshConnectOptions): Promise<Partial<ConnectCo
   return { privateKey, ...(passphrase !== undefined ? { passphrase } : {}) };
 }
 
-function hostKeyError(host: SshHost, keyBlob: Buffer, check: HostKeyCheck): CnlabError | null {
-  const keyType = keyTypeOfBlob(keyBlob);
-  const fingerprint = fingerprintSha256(keyBlob);
-  // The key travels with the error so a trust decision stores exactly the key that was shown.
-  const facts = { host: host.name, address: host.address, port: host.port, keyType, fingerprint, keyBlob: keyBlob.toString('base64') };
-  switch (check.status) {
-    case 'trusted':
-      return null;
-    case 'unknown':
-      return new CnlabError('host-key-unknown', `host ${host.name}: its host key is not known yet (${keyType} ${fingerprint}): compare the fingerprint with the host's own (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub) and trust it to continue`, facts);
-    case 'changed':
-      return new CnlabError('host-key-changed', `host ${host.name}: HOST KEY CHANGED — it offered ${keyType} ${fingerprint} but ${check.knownFingerprints.join(', ')} is known. This can mean an attack; connection refused. If the host was reinstalled, remove the old key from known_hosts deliberately`, { ...facts, knownFingerprints: check.knownFingerprints });
-    case 'revoked':
-      return new CnlabError('host-key-revoked', `host ${host.name}: its host key ${fingerprint} is marked @revoked in known_hosts; connection refused`, facts);
+/** Puts the inventory name in front of the store's message and keeps the key for a trust decision. */
+function hostKeyRefusal(host: SshHost, keyBlob: Buffer, error: unknown): CnlabError {
+  if (!(error instanceof CnlabError)) {
+    return new CnlabError('io', `host ${host.name}: cannot read the known host keys: ${String(error)}`, { host: host.name });
   }
+  return new CnlabError(error.code, `host ${host.name}: ${error.message}`, {
+    ...error.details,
+    host: host.name,
+    address: host.address,
+    port: host.port,
+    // The key travels with the error so a trust decision stores exactly the key that was shown.
+    keyBlob: keyBlob.toString('base64'),
+  });
 }
 
 /** Connects, verifies the host key against the stores (never silently), authenticates. */
@@ -236,16 +222,13 @@ export async function openSshConnection(options: SshConnectOptions): Promise<Ssh
     keepaliveCountMax: 3,
     ...auth,
     hostVerifier: (keyBlob: Buffer, verify: (valid: boolean) => void) => {
-      options.hostKeys
-        .check({ host: host.address, port: host.port, keyType: keyTypeOfBlob(keyBlob), keyBlob })
-        .then((check) => {
-          keyRefusal = hostKeyError(host, keyBlob, check);
-          verify(keyRefusal === null);
-        })
-        .catch((error: unknown) => {
-          keyRefusal = error instanceof CnlabError ? error : new CnlabError('io', `host ${host.name}: cannot read the known host keys: ${String(error)}`);
+      options.hostKeys.verify({ host: host.address, port: host.port, keyBlob }).then(
+        () => verify(true),
+        (error: unknown) => {
+          keyRefusal = hostKeyRefusal(host, keyBlob, error);
           verify(false);
-        });
+        },
+      );
     },
   });
   // ssh2 connects its own socket; Nagle costs about 40 ms per exec round trip (measured here).

@@ -1,0 +1,19 @@
+// `npm run bench`: runs every benchmark on this machine and writes BENCHMARKS.md. Ratios against
+// floors and peers measured in the same run matter; absolute times drift on shared machines.
+import { writeFileSync } from 'node:fs';
+import { cpus, totalmem, release } from 'node:os';
+import { join } from 'node:path';
+import { benchSshLatency, sshLatencyMarkdown } from './ssh-latency.bench.ts';
+
+async function main(): Promise<void> {
+  const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${release()}, Node ${process.version}`;
+  const sections = [sshLatencyMarkdown(await benchSshLatency())];
+  const text = ['# Benchmarks', '', `Measured ${new Date().toISOString()} on ${machine}.`, 'Regenerate with `npm run bench` (root on Linux; it starts its own testbed).', '', ...sections].join('\n');
+  writeFileSync(join(__dirname, '..', '..', 'BENCHMARKS.md'), text);
+  process.stdout.write(text);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 1;
+});
