@@ -99,6 +99,22 @@ describe('authentication', () => {
   });
 });
 
+describe('ssh-agent', () => {
+  it('logs in with a key held by ssh-agent', async () => {
+    const socket = join(scratch, 'agent.sock');
+    const agentOutput = execFileSync('ssh-agent', ['-s', '-a', socket]).toString();
+    const agentPid = Number(/SSH_AGENT_PID=(\d+)/.exec(agentOutput)?.[1]);
+    const agentFixture = await openTestService([testbedHost(testbed, 'h1', { auth: { type: 'agent', socket } })]);
+    try {
+      execFileSync('ssh-add', ['-q', testbed.clientKeyPath], { env: { ...process.env, SSH_AUTH_SOCK: socket }, stdio: 'ignore' });
+      expect((await agentFixture.service.executor('h1').exec('hostname')).stdout).toBe('h1\n');
+    } finally {
+      await agentFixture.dispose();
+      if (agentPid > 1) process.kill(agentPid, 'SIGTERM');
+    }
+  });
+});
+
 describe('privilege', () => {
   it('detects root, passwordless sudo and neither', async () => {
     expect(await fixture.service.executor('h1').privilege()).toEqual({ kind: 'root' });
