@@ -198,12 +198,12 @@ describe('exec', () => {
   it('cancel with an AbortSignal kills the remote process group', async () => {
     const marker = 'sleep 301.25';
     const controller = new AbortController();
-    const running = fixture.service.executor('h1').exec(`${marker} & ${marker}; wait`, { signal: controller.signal });
+    const running = failure(fixture.service.executor('h1').exec(`${marker} & ${marker}; wait`, { signal: controller.signal }));
     await new Promise((resolve) => setTimeout(resolve, 500));
     const before = await processesWith('h1', marker);
     controller.abort();
     expect(before).toHaveLength(2);
-    const error = await failure(running);
+    const error = await running;
     expect(error.code).toBe('cancelled');
     expect(await processesWith('h1', marker)).toEqual([]);
   });

@@ -33,6 +33,12 @@ export interface SshConnectOptions {
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 const CLOSE_GRACE_MS = 1_000;
+const SESSION_RETRIES = 8;
+
+/** sshd answers a session it will not open (MaxSessions reached) with a generic open failure. */
+function isSessionRefusal(error: unknown): boolean {
+  return error instanceof Error && /open failed|administratively prohibited|resource shortage/i.test(error.message);
+}
 
 export class SshConnection {
   private open = true;
@@ -68,19 +74,28 @@ export class SshConnection {
     return () => this.closeListeners.delete(listener);
   }
 
-  /** Opens an exec channel once a channel slot is free; the slot frees when the channel closes. */
+  /**
+   * Opens an exec channel once a channel slot is free; the slot frees when the channel closes.
+   * A host that refuses a session (its MaxSessions is lower than our cap, or it has not yet freed a
+   * session that just ended) gets a smaller cap and the open is retried when a slot frees up.
+   */
   async exec(command: string): Promise<ClientChannel> {
-    const release = await this.channels.acquire();
-    try {
-      this.assertOpen();
-      const channel = await new Promise<ClientChannel>((resolve, reject) => {
-        this.client.exec(command, (error, stream) => (error ? reject(error) : resolve(stream)));
-      });
-      channel.once('close', release);
-      return channel;
-    } catch (error) {
-      release();
-      throw this.channelError(error);
+    for (let attempt = 0; ; attempt += 1) {
+      const release = await this.channels.acquire();
+      try {
+        this.assertOpen();
+        const channel = await new Promise<ClientChannel>((resolve, reject) => {
+          this.client.exec(command, (error, stream) => (error ? reject(error) : resolve(stream)));
+        });
+        channel.once('close', release);
+        return channel;
+      } catch (error) {
+        const othersOpen = this.channels.inUse - 1;
+        release();
+        if (!this.open || !isSessionRefusal(error) || attempt >= SESSION_RETRIES) throw this.channelError(error);
+        if (othersOpen > 0) this.channels.shrinkTo(othersOpen);
+        await new Promise((resolve) => setTimeout(resolve, 20 * (attempt + 1)));
+      }
     }
   }
 
