@@ -54,6 +54,10 @@ export class HostService {
     });
   }
 
+  get workspaceDir(): string {
+    return this.options.workspaceDir;
+  }
+
   static async open(options: HostServiceOptions): Promise<HostService> {
     return new HostService(await HostInventory.load(options.workspaceDir), options);
   }

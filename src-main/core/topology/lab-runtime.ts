@@ -1,0 +1,198 @@
+// Applies, verifies, tears down and sweeps labs on their hosts: one batched script per host over the
+// pooled connection, hosts in parallel, and on any failure a rollback of every host from its ledger.
+import { CnlabError, toCnlabError } from '../errors';
+import type { HostExecutor } from '../exec/executor';
+import { parseFailure, parseOkLine, renderApplyScript } from './apply-script';
+import { parseLeftovers, parseStatus, parseSwept, renderStatusScript, renderSweepScript, renderTeardownScript, type LabOnHost, type Leftover } from './ledger-scripts';
+import { labNames } from './naming';
+import type { LabPlan, PlannedContainer, StepPhase } from './plan';
+import { parsePings, renderVerifyScript, type VerifyOutcome } from './verify-script';
+
+export type LabEvent =
+  | { type: 'host'; host: string; status: 'tearing-down-previous' | 'applying' | 'applied' | 'failed' | 'rolling-back' | 'rolled-back' }
+  | { type: 'step'; host: string; stepId: string; container: string | null; phase: StepPhase | null; durationMs: number | null };
+
+export interface ApplyOptions {
+  /** Time each step on the host (per-container breakdown); costs a little per step. */
+  timings?: boolean;
+  signal?: AbortSignal;
+  onEvent?: (event: LabEvent) => void;
+  /** Per-host script time limit. */
+  timeoutMs?: number;
+  /** Fault injection for rollback tests: this host's script fails right after this step. */
+  failAfter?: { host: string; stepId: string };
+}
+
+export interface StepTiming {
+  host: string;
+  stepId: string;
+  container: string | null;
+  phase: StepPhase | null;
+  durationMs: number;
+}
+
+export interface ApplyResult {
+  status: 'applied' | 'unchanged';
+  /** Wall time of each host's apply script as seen from the console. */
+  hostDurationsMs: Record<string, number>;
+  timings: StepTiming[];
+}
+
+export interface HostTeardown {
+  host: string;
+  undone: number;
+  /** Objects still carrying the lab's tag after the undo (should be none). */
+  leftovers: Leftover[];
+  error?: string;
+}
+
+const PRIVILEGED = { privileged: true } as const;
+
+export class LabRuntime {
+  constructor(private readonly executorFor: (host: string) => HostExecutor) {}
+
+  async apply(plan: LabPlan, options: ApplyOptions = {}): Promise<ApplyResult> {
+    const names = labNames(plan.labId);
+    const hosts = plan.hosts.map((hostPlan) => hostPlan.host);
+    const present = await this.labStates(plan.labId, hosts);
+    const allApplied = hosts.every((host) => present.get(host)?.state === 'applied' && present.get(host)?.fingerprint === plan.fingerprint);
+    if (allApplied) return { status: 'unchanged', hostDurationsMs: {}, timings: [] };
+    // A changed topology is re-created cleanly: every host that has any of this lab is torn down first.
+    const previous = hosts.filter((host) => present.has(host));
+    for (const host of previous) options.onEvent?.({ type: 'host', host, status: 'tearing-down-previous' });
+    await Promise.all(previous.map((host) => this.teardownHost(plan.labId, host)));
+
+    const stepIndex = new Map(plan.hosts.flatMap((hostPlan) => hostPlan.steps.map((step) => [`${hostPlan.host}\0${step.id}`, step] as const)));
+    const timings: StepTiming[] = [];
+    const hostDurationsMs: Record<string, number> = {};
+    const abort = new AbortController();
+    const cancel = (): void => abort.abort();
+    options.signal?.addEventListener('abort', cancel, { once: true });
+    const failures: CnlabError[] = [];
+
+    await Promise.all(
+      plan.hosts.map(async (hostPlan) => {
+        const fault = options.failAfter?.host === hostPlan.host ? { failAfterStep: options.failAfter.stepId } : {};
+        const { script, chunks } = renderApplyScript(names, hostPlan, { fingerprint: plan.fingerprint, timings: options.timings === true, ...fault });
+        options.onEvent?.({ type: 'host', host: hostPlan.host, status: 'applying' });
+        try {
+          const result = await this.executorFor(hostPlan.host).runScript(script, {
+            ...PRIVILEGED,
+            signal: abort.signal,
+            ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+            onStdoutLine: (line) => {
+              const ok = parseOkLine(line);
+              if (!ok) return;
+              const step = stepIndex.get(`${hostPlan.host}\0${ok.stepId}`);
+              const event = { host: hostPlan.host, stepId: ok.stepId, container: step?.container ?? null, phase: step?.phase ?? null, durationMs: ok.durationMs };
+              if (ok.durationMs !== null) timings.push({ ...event, durationMs: ok.durationMs });
+              options.onEvent?.({ type: 'step', ...event });
+            },
+          });
+          hostDurationsMs[hostPlan.host] = result.durationMs;
+          if (result.code !== 0) {
+            const failure = parseFailure(result.stdout, chunks);
+            const step = failure?.stepId ? stepIndex.get(`${hostPlan.host}\0${failure.stepId}`) : undefined;
+            const stderr = (failure?.stderr || result.stderr).trim();
+            throw new CnlabError(
+              'command-failed',
+              `host ${hostPlan.host}: step ${failure?.stepId ?? '(unknown)'}${step ? ` (${step.description})` : ''} failed: ${stderr || `exit code ${String(result.code)}`}`,
+              { host: hostPlan.host, step: failure?.stepId ?? null, stderr },
+            );
+          }
+          options.onEvent?.({ type: 'host', host: hostPlan.host, status: 'applied' });
+        } catch (error) {
+          failures.push(toCnlabError(error, `host ${hostPlan.host}`));
+          options.onEvent?.({ type: 'host', host: hostPlan.host, status: 'failed' });
+          // One host failing stops the others: their work is rolled back anyway.
+          abort.abort();
+        }
+      }),
+    );
+    options.signal?.removeEventListener('abort', cancel);
+
+    if (failures.length > 0) {
+      for (const host of hosts) options.onEvent?.({ type: 'host', host, status: 'rolling-back' });
+      const rollback = await Promise.all(hosts.map((host) => this.teardownHost(plan.labId, host)));
+      for (const host of hosts) options.onEvent?.({ type: 'host', host, status: 'rolled-back' });
+      const first = failures.find((failure) => failure.code !== 'cancelled') ?? failures[0] ?? new CnlabError('internal', 'apply failed');
+      const unclean = rollback.filter((host) => host.error || host.leftovers.length > 0);
+      const rollbackNote = unclean.length === 0
+        ? 'everything applied on every host was rolled back'
+        : `rollback left objects behind on ${unclean.map((host) => `${host.host} (${host.error ?? host.leftovers.map((l) => `${l.kind} ${l.name}`).join(', ')})`).join('; ')}: run \`cnlab sweep\``;
+      throw new CnlabError(first.code === 'cancelled' ? 'cancelled' : first.code, `${first.message}; ${rollbackNote}`, { ...first.details, rollback });
+    }
+    return { status: 'applied', hostDurationsMs, timings };
+  }
+
+  /** Tears a lab down on the given hosts from their ledgers; reports leftovers per host. */
+  async teardown(labId: string, hosts: readonly string[]): Promise<HostTeardown[]> {
+    return Promise.all(hosts.map((host) => this.teardownHost(labId, host)));
+  }
+
+  /** The labs each host holds, read from its ledgers. */
+  status(hosts: readonly string[]): Promise<Map<string, LabOnHost[] | CnlabError>> {
+    return this.onEachHost(hosts, async (executor) => parseStatus((await executor.runScript(renderStatusScript(), { ...PRIVILEGED, timeoutMs: 30_000 })).stdout));
+  }
+
+  sweep(hosts: readonly string[], dryRun: boolean): Promise<Map<string, Leftover[] | CnlabError>> {
+    return this.onEachHost(hosts, async (executor) => parseSwept((await executor.runScript(renderSweepScript(dryRun), { ...PRIVILEGED, timeoutMs: 120_000 })).stdout));
+  }
+
+  /** Runs on every host in parallel; a host's failure is its entry, not everyone's. */
+  private async onEachHost<T>(hosts: readonly string[], work: (executor: HostExecutor) => Promise<T>): Promise<Map<string, T | CnlabError>> {
+    const results = await Promise.all(
+      hosts.map(async (host): Promise<[string, T | CnlabError]> => {
+        try {
+          return [host, await work(this.executorFor(host))];
+        } catch (error) {
+          return [host, toCnlabError(error, `host ${host}`)];
+        }
+      }),
+    );
+    return new Map(results);
+  }
+
+  /** Pings every expectation from its source's namespace on its host; compares with the expectation. */
+  async verify(plan: Pick<LabPlan, 'containers' | 'expectations'>): Promise<VerifyOutcome[]> {
+    const containers = new Map<string, PlannedContainer>(plan.containers.map((container) => [container.name, container]));
+    const byHost = new Map<string, number[]>();
+    plan.expectations.forEach((expectation, index) => {
+      const host = containers.get(expectation.from)?.host;
+      if (!host) return;
+      byHost.set(host, [...(byHost.get(host) ?? []), index]);
+    });
+    const replies = new Map<number, boolean>();
+    await Promise.all(
+      [...byHost].map(async ([host, indices]) => {
+        const result = await this.executorFor(host).runScript(renderVerifyScript(plan.expectations, containers, indices), { ...PRIVILEGED, timeoutMs: 120_000 });
+        for (const [index, replied] of parsePings(result.stdout)) replies.set(index, replied);
+      }),
+    );
+    return plan.expectations.map((expectation, index) => {
+      const replied = replies.get(index) ?? false;
+      return { ...expectation, replied, ok: replied === expectation.reachable };
+    });
+  }
+
+  private async labStates(labId: string, hosts: readonly string[]): Promise<Map<string, LabOnHost>> {
+    const status = await this.status(hosts);
+    const found = new Map<string, LabOnHost>();
+    for (const [host, labs] of status) {
+      if (labs instanceof CnlabError) throw labs;
+      const lab = labs.find((entry) => entry.labId === labId);
+      if (lab) found.set(host, lab);
+    }
+    return found;
+  }
+
+  private async teardownHost(labId: string, host: string): Promise<HostTeardown> {
+    try {
+      const result = await this.executorFor(host).runScript(renderTeardownScript(labNames(labId)), { ...PRIVILEGED, timeoutMs: 120_000 });
+      const undone = result.stdout.split('\n').filter((line) => line.startsWith('@@cnlab-undone ')).length;
+      return { host, undone, leftovers: parseLeftovers(result.stdout) };
+    } catch (error) {
+      return { host, undone: 0, leftovers: [], error: toCnlabError(error).message };
+    }
+  }
+}

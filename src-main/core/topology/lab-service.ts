@@ -1,0 +1,166 @@
+// The topology area of core as adapters use it: read a topology file, plan it against the hosts'
+// probed facts, apply / verify / tear down / sweep through the LabRuntime, and record applied labs.
+import { readFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
+import { join } from 'node:path';
+import { CnlabError } from '../errors';
+import type { HostFacts } from '../hosts/host-facts';
+import type { HostService } from '../hosts/host-service';
+import type { ExecResult } from '../exec/executor';
+import { shellCommand } from '../shell/quote';
+import { renderApplyScript } from './apply-script';
+import { LabRuntime, type ApplyOptions, type ApplyResult, type HostTeardown } from './lab-runtime';
+import { LabStore, type LabRecord } from './lab-store';
+import { labNames } from './naming';
+import type { LabPlan } from './plan';
+import { planLab } from './planner';
+import { parseTopologyText, type TopologySpec } from './topology-schema';
+import type { VerifyOutcome } from './verify-script';
+
+/** Cached facts younger than this are used for planning; older ones are probed again. */
+const FACTS_MAX_AGE_MS = 60 * 60 * 1000;
+
+export interface LabHostStatus {
+  host: string;
+  /** applied, applying (now), crashed (an apply died mid-way), absent, or unreachable. */
+  state: string;
+  ledgerEntries: number;
+  /** The host holds the same plan as the workspace's record. */
+  current: boolean;
+  error?: string;
+}
+
+export interface AppliedLab extends ApplyResult {
+  record: LabRecord;
+}
+
+export class LabService {
+  readonly runtime: LabRuntime;
+  readonly store: LabStore;
+
+  constructor(
+    private readonly hosts: HostService,
+    workspaceDir: string,
+  ) {
+    this.runtime = new LabRuntime((host) => hosts.executor(host));
+    this.store = new LabStore(join(workspaceDir, 'labs'));
+  }
+
+  async readTopology(file: string): Promise<TopologySpec> {
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (error) {
+      throw new CnlabError('not-found', `cannot read topology file ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'}): check the path`);
+    }
+    return parseTopologyText(text, file);
+  }
+
+  /** Facts of every host the topology names: cached when fresh, probed in parallel otherwise. */
+  async factsFor(hostNames: readonly string[]): Promise<Record<string, HostFacts>> {
+    const unknown = hostNames.filter((name) => !this.hosts.inventory.find(name));
+    if (unknown.length > 0) {
+      throw new CnlabError('invalid-input', `the topology names host${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}, not in the inventory: add ${unknown.length > 1 ? 'them' : 'it'} with \`cnlab hosts add\``);
+    }
+    const entries = await Promise.all(
+      hostNames.map(async (name) => {
+        const cached = await this.hosts.facts.load(name);
+        const fresh = cached && Date.now() - Date.parse(cached.probedAt) < FACTS_MAX_AGE_MS;
+        return [name, fresh ? cached : await this.hosts.probe(name)] as const;
+      }),
+    );
+    return Object.fromEntries(entries);
+  }
+
+  async plan(spec: TopologySpec): Promise<LabPlan> {
+    const facts = await this.factsFor(spec.hosts);
+    const managementAddress = Object.fromEntries(
+      spec.hosts.map((name) => {
+        const host = this.hosts.inventory.get(name);
+        const address = host.kind === 'ssh' && isIP(host.address) ? host.address : facts[name]?.management.address;
+        if (!address) throw new CnlabError('invalid-input', `host ${name}: its management address is unknown: probe it again (cnlab hosts probe ${name})`);
+        return [name, address];
+      }),
+    );
+    return planLab(spec, { facts, managementAddress });
+  }
+
+  /** The exact script each host would run, for `topology plan` (dry run). */
+  previewScripts(plan: LabPlan): { host: string; script: string }[] {
+    return plan.hosts.map((hostPlan) => ({ host: hostPlan.host, script: renderApplyScript(labNames(plan.labId), hostPlan, { fingerprint: plan.fingerprint, timings: false }).script }));
+  }
+
+  async apply(spec: TopologySpec, options: ApplyOptions = {}): Promise<AppliedLab> {
+    const plan = await this.plan(spec);
+    const result = await this.runtime.apply(plan, options);
+    const previous = result.status === 'unchanged' ? await this.store.find(plan.labId) : null;
+    const record: LabRecord = previous ?? {
+      formatVersion: 1,
+      labId: plan.labId,
+      fingerprint: plan.fingerprint,
+      appliedAt: new Date().toISOString(),
+      hosts: plan.hosts.map((hostPlan) => hostPlan.host),
+      topology: spec,
+      containers: plan.containers,
+      expectations: plan.expectations,
+      timings: result.timings,
+      hostDurationsMs: result.hostDurationsMs,
+    };
+    if (!previous) await this.store.save(record);
+    return { ...result, record };
+  }
+
+  async verify(labId: string): Promise<VerifyOutcome[]> {
+    return this.runtime.verify(await this.store.get(labId));
+  }
+
+  /**
+   * Tears down from the hosts' ledgers: the hosts of the lab's record, or, when the record is gone,
+   * every inventory host (a lost file must not leave a lab behind).
+   */
+  async teardown(labId: string): Promise<HostTeardown[]> {
+    const record = await this.store.find(labId);
+    const hosts = record?.hosts ?? this.allHostNames();
+    const result = await this.runtime.teardown(labId, hosts);
+    if (result.every((host) => !host.error && host.leftovers.length === 0)) await this.store.remove(labId);
+    return result;
+  }
+
+  /** Sweeps the named hosts, or every inventory host when none are named. */
+  sweepHosts(hostNames: readonly string[], dryRun: boolean): ReturnType<LabRuntime['sweep']> {
+    for (const name of hostNames) this.hosts.inventory.get(name);
+    return this.runtime.sweep(hostNames.length > 0 ? hostNames : this.allHostNames(), dryRun);
+  }
+
+  /** The lab's record (if any) and what each of its hosts (or every host) holds of it. */
+  async status(labId: string): Promise<{ record: LabRecord | null; hosts: LabHostStatus[] }> {
+    const record = await this.store.find(labId);
+    const status = await this.runtime.status(record?.hosts ?? this.allHostNames());
+    const hosts = [...status].map(([host, entry]): LabHostStatus => {
+      if (entry instanceof CnlabError) return { host, state: 'unreachable', ledgerEntries: 0, current: false, error: entry.message };
+      const lab = entry.find((candidate) => candidate.labId === labId);
+      return { host, state: lab ? (lab.state === 'applying' && !lab.applyRunning ? 'crashed' : lab.state) : 'absent', ledgerEntries: lab?.ledgerEntries ?? 0, current: lab?.fingerprint === record?.fingerprint };
+    });
+    return { record, hosts };
+  }
+
+  private allHostNames(): string[] {
+    return this.hosts.inventory.list().map((host) => host.name);
+  }
+
+  /** Runs a command inside a container's namespace (or on the host for host mode). */
+  async exec(labId: string, containerName: string, argv: readonly string[], onLine?: { stdout?: (line: string) => void; stderr?: (line: string) => void }): Promise<ExecResult> {
+    const record = await this.store.get(labId);
+    const container = record.containers.find((c) => c.name === containerName);
+    if (!container) {
+      throw new CnlabError('not-found', `lab ${labId} has no container ${containerName} (it has ${record.containers.map((c) => c.name).slice(0, 20).join(', ')})`);
+    }
+    if (argv.length === 0) throw new CnlabError('usage', 'give the command to run after --');
+    const command = container.netns ? shellCommand(['ip', 'netns', 'exec', container.netns, ...argv]) : shellCommand(argv);
+    return this.hosts.executor(container.host).exec(command, {
+      privileged: true,
+      ...(onLine?.stdout ? { onStdoutLine: onLine.stdout } : {}),
+      ...(onLine?.stderr ? { onStderrLine: onLine.stderr } : {}),
+    });
+  }
+}

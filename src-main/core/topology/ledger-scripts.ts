@@ -1,0 +1,157 @@
+// Scripts that read the on-host ledgers: teardown (undo every entry in reverse, then check that no
+// tagged object is left), status, and sweep (find leftovers of crashed runs by tag). They work from
+// what is on the host, never from the topology file, so a lost or edited file still cleans up.
+import { quoteShellArg } from '../shell/quote';
+import { LEDGER_ROOT, LINK_ALIAS_PREFIX, NETNS_PREFIX, type LabNames } from './naming';
+
+export const MARK_UNDONE = '@@cnlab-undone';
+export const MARK_LEFT = '@@cnlab-left';
+export const MARK_LAB = '@@cnlab-lab';
+
+/**
+ * Undo in reverse order. A sysctl is restored only when no other cnlab lab on the host still lists it,
+ * since two labs may both need forwarding on.
+ */
+function undoLedgerFunction(): string {
+  return [
+    'undo_ledger() {',
+    '  dir=$1',
+    '  [ -f "$dir/ledger" ] || return 0',
+    "  tac \"$dir/ledger\" | while IFS='\t' read -r kind name undo; do",
+    '    if [ "$kind" = sysctl ]; then',
+    `      others=$(grep -l "^sysctl\t$name\t" ${LEDGER_ROOT}/*/ledger 2>/dev/null | grep -v "^$dir/ledger$" | head -n 1)`,
+    '      [ -n "$others" ] && continue',
+    '    fi',
+    '    sh -c "$undo" >/dev/null 2>&1 || true',
+    `    printf '%s %s %s\\n' ${quoteShellArg(MARK_UNDONE)} "$kind" "$name"`,
+    '  done',
+    '}',
+  ].join('\n');
+}
+
+/** Lists what still carries a lab's tag: namespaces by name prefix, links by alias. */
+function leftoversFunction(): string {
+  return [
+    'leftovers() {',
+    '  lab=$1',
+    `  ip netns list 2>/dev/null | awk '{print $1}' | grep "^${NETNS_PREFIX}$lab-" | sed "s/^/${MARK_LEFT} netns /"`,
+    `  ip -o link show 2>/dev/null | awk -v a="${LINK_ALIAS_PREFIX}$lab" '{n=$2; sub(":$","",n); sub("@.*","",n); for(i=1;i<NF;i++) if($i=="alias" && $(i+1)==a) print n}' | sed "s/^/${MARK_LEFT} link /"`,
+    `  nft list table ip "cnlab_$(printf %s "$lab" | tr - _)" >/dev/null 2>&1 && echo "${MARK_LEFT} nft-table cnlab_$lab"`,
+    '  true',
+    '}',
+  ].join('\n');
+}
+
+export function renderTeardownScript(names: LabNames): string {
+  return [
+    'set -u',
+    undoLedgerFunction(),
+    leftoversFunction(),
+    `lab=${quoteShellArg(names.labId)}`,
+    `dir=${quoteShellArg(names.ledgerDir)}`,
+    'undo_ledger "$dir"',
+    'rm -rf "$dir"',
+    'leftovers "$lab"',
+    'exit 0',
+    '',
+  ].join('\n');
+}
+
+/** One line per lab with a ledger on the host: id, state word, fingerprint, pid of its apply, alive? */
+export function renderStatusScript(): string {
+  return [
+    'set -u',
+    `for dir in ${LEDGER_ROOT}/*/; do`,
+    '  [ -d "$dir" ] || continue',
+    '  lab=$(basename "$dir")',
+    '  state=$(cat "$dir/state" 2>/dev/null || echo "unknown - -")',
+    '  set -- $state',
+    '  alive=no; [ "${3:-}" != "" ] && [ "${3:-}" != "-" ] && kill -0 "$3" 2>/dev/null && alive=yes',
+    '  entries=$(wc -l < "$dir/ledger" 2>/dev/null || echo 0)',
+    `  printf '%s %s %s %s %s %s\\n' ${quoteShellArg(MARK_LAB)} "$lab" "\${1:-unknown}" "\${2:--}" "$alive" "$entries"`,
+    'done',
+    'exit 0',
+    '',
+  ].join('\n');
+}
+
+export interface LabOnHost {
+  labId: string;
+  /** `applied`, `applying` (or a crashed apply), or `unknown`. */
+  state: string;
+  fingerprint: string | null;
+  /** True while the apply script that wrote the state still runs. */
+  applyRunning: boolean;
+  ledgerEntries: number;
+}
+
+export function parseStatus(stdout: string): LabOnHost[] {
+  return stdout
+    .split('\n')
+    .filter((line) => line.startsWith(`${MARK_LAB} `))
+    .map((line) => {
+      const [, labId = '', state = 'unknown', fingerprint = '-', alive = 'no', entries = '0'] = line.split(' ');
+      return { labId, state, fingerprint: fingerprint === '-' ? null : fingerprint, applyRunning: alive === 'yes', ledgerEntries: Number(entries) || 0 };
+    });
+}
+
+export interface Leftover {
+  kind: string;
+  name: string;
+}
+
+export function parseLeftovers(stdout: string): Leftover[] {
+  return stdout
+    .split('\n')
+    .filter((line) => line.startsWith(`${MARK_LEFT} `))
+    .map((line) => {
+      const [, kind = '', name = ''] = line.split(' ');
+      return { kind, name };
+    });
+}
+
+/**
+ * Sweep: labs whose apply crashed (state `applying`, its script gone) are undone from their ledgers;
+ * tagged objects that no ledger lists (an apply killed before it wrote one) are removed by tag.
+ * Labs that are applied, or being applied right now, are left alone. With dryRun, only lists.
+ */
+export function renderSweepScript(dryRun: boolean): string {
+  return [
+    'set -u',
+    undoLedgerFunction(),
+    'swept() { printf \'%s %s %s\\n\' "@@cnlab-swept" "$1" "$2"; }',
+    `for dir in ${LEDGER_ROOT}/*/; do`,
+    '  [ -d "$dir" ] || continue',
+    '  dir=${dir%/}; lab=$(basename "$dir")',
+    '  set -- $(cat "$dir/state" 2>/dev/null || echo "unknown - -")',
+    '  [ "$1" = applied ] && continue',
+    '  [ "${3:-}" != "" ] && [ "${3:-}" != "-" ] && kill -0 "$3" 2>/dev/null && continue',
+    `  if [ ${dryRun ? 1 : 0} = 1 ]; then swept lab "$lab"; continue; fi`,
+    '  undo_ledger "$dir" >/dev/null; rm -rf "$dir"; swept lab "$lab"',
+    'done',
+    // Objects with a cnlab tag whose lab has no ledger at all.
+    `ip netns list 2>/dev/null | awk '{print $1}' | grep '^${NETNS_PREFIX}' | while read -r ns; do`,
+    '  known=no; for d in ' + LEDGER_ROOT + '/*/; do [ -d "$d" ] || continue; l=$(basename "$d"); case "$ns" in ' + NETNS_PREFIX + '"$l"-*) known=yes;; esac; done',
+    '  [ $known = yes ] && continue',
+    `  [ ${dryRun ? 1 : 0} = 1 ] || ip netns del "$ns" 2>/dev/null`,
+    '  swept netns "$ns"',
+    'done',
+    `ip -o link show 2>/dev/null | awk '{n=$2; sub(":$","",n); sub("@.*","",n); for(i=1;i<NF;i++) if($i=="alias" && index($(i+1),"${LINK_ALIAS_PREFIX}")==1) print n, substr($(i+1), ${LINK_ALIAS_PREFIX.length + 1})}' | while read -r link lab; do`,
+    `  [ -d ${LEDGER_ROOT}/"$lab" ] && continue`,
+    `  [ ${dryRun ? 1 : 0} = 1 ] || ip link del "$link" 2>/dev/null`,
+    '  swept link "$link"',
+    'done',
+    'exit 0',
+    '',
+  ].join('\n');
+}
+
+export function parseSwept(stdout: string): Leftover[] {
+  return stdout
+    .split('\n')
+    .filter((line) => line.startsWith('@@cnlab-swept '))
+    .map((line) => {
+      const [, kind = '', name = ''] = line.split(' ');
+      return { kind, name };
+    });
+}

@@ -1,0 +1,97 @@
+// The plan: what cnlab will do on each host, as ordered steps, each naming the kernel objects it
+// creates and how to remove them. Planners produce it (pure); the host runtime executes it.
+
+/** Where a step's time goes in launch-time breakdowns (Table VI of Suo et al.). */
+export type StepPhase = 'host' | 'netns' | 'links' | 'addresses' | 'link-up' | 'routes' | 'nat' | 'control-plane' | 'shaping';
+
+export type LedgerKind = 'netns' | 'link' | 'nft-table' | 'route' | 'neigh' | 'fdb' | 'sysctl' | 'process' | 'file' | 'qdisc';
+
+/**
+ * One object cnlab creates on a host. `undo` is one line of sh that removes it and is harmless when
+ * the object is already gone. Entries are written to the host's ledger BEFORE the object is created,
+ * so a crash at any point still leaves a complete record of what may exist.
+ */
+export interface LedgerEntry {
+  kind: LedgerKind;
+  name: string;
+  undo: string;
+}
+
+/**
+ * A step's commands: `ip-batch` lines run through one `ip -batch` (in a namespace, or the host's
+ * when netns is null); `shell` is sh text run as is. All values in them are already quoted.
+ */
+export type StepCommand = { kind: 'ip-batch'; netns: string | null; lines: string[] } | { kind: 'shell'; text: string };
+
+export interface PlanStep {
+  /** Unique within the host plan, e.g. "c1/netns". */
+  id: string;
+  phase: StepPhase;
+  /** The container this step belongs to, for per-container timings; absent for host-level steps. */
+  container?: string;
+  description: string;
+  creates: LedgerEntry[];
+  run: StepCommand[];
+}
+
+export interface HostPlan {
+  host: string;
+  steps: PlanStep[];
+}
+
+/** Where a container ended up: the applied state shown by `apply --json` and used by experiments. */
+export interface PlannedInterface {
+  network: string;
+  /** Interface name inside the container's namespace (or on the host for host mode). */
+  ifname: string;
+  /** Address in CIDR form, or null for none mode. */
+  address: string | null;
+  /** The host-side peer or parent device, if any. */
+  hostDevice: string | null;
+}
+
+export interface PlannedContainer {
+  name: string;
+  host: string;
+  /** Namespace name; null for host mode (the host's own namespace). */
+  netns: string | null;
+  /** Set for container mode: the namespace owner. */
+  sharesWith: string | null;
+  cpuset: string | null;
+  interfaces: PlannedInterface[];
+}
+
+/** A pair the verify step pings: should it answer or must it stay isolated? */
+export interface ReachabilityExpectation {
+  from: string;
+  to: string;
+  /** The address pinged. */
+  address: string;
+  network: string;
+  reachable: boolean;
+}
+
+export interface LabPlan {
+  labId: string;
+  /** sha256 of the canonical topology and the facts that shaped the plan: unchanged ⇒ re-apply is a no-op. */
+  fingerprint: string;
+  hosts: HostPlan[];
+  containers: PlannedContainer[];
+  expectations: ReachabilityExpectation[];
+}
+
+/**
+ * One `ip -batch` line from words. ip's batch reader splits on blanks and is not a shell, so instead
+ * of quoting, every word must be plain: names and addresses only (cnlab validates them upstream).
+ */
+export function batchLine(words: readonly (string | number)[]): string {
+  return words
+    .map((word) => {
+      const text = String(word);
+      if (!/^[A-Za-z0-9_.:/@+=,-]+$/.test(text)) {
+        throw new Error(`refusing an unsafe word in an ip batch line: ${JSON.stringify(text)}`);
+      }
+      return text;
+    })
+    .join(' ');
+}

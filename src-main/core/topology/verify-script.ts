@@ -1,0 +1,37 @@
+// The connectivity check, run on the hosts themselves: each expectation whose source lives on a host
+// becomes one ping from that source's namespace, run in parallel batches; the answers come back as
+// marker lines and are compared with what the topology says must (or must not) reach.
+import { quoteShellArg } from '../shell/quote';
+import type { PlannedContainer, ReachabilityExpectation } from './plan';
+
+const MARK_PING = '@@cnlab-ping';
+/** Pings in flight at once per host: enough to be quick, few enough not to load the host. */
+const PARALLEL = 32;
+
+export interface VerifyOutcome extends ReachabilityExpectation {
+  replied: boolean;
+  ok: boolean;
+}
+
+export function renderVerifyScript(expectations: readonly ReachabilityExpectation[], containers: ReadonlyMap<string, PlannedContainer>, indices: readonly number[]): string {
+  const lines = ['set -u', `probe() { if [ "$2" = - ]; then ping -n -c 1 -W 1 -q "$3" >/dev/null 2>&1; else ip netns exec "$2" ping -n -c 1 -W 1 -q "$3" >/dev/null 2>&1; fi; printf '%s %s %s\\n' ${quoteShellArg(MARK_PING)} "$1" "$?"; }`];
+  indices.forEach((index, position) => {
+    const expectation = expectations[index];
+    if (!expectation) return;
+    const netns = containers.get(expectation.from)?.netns ?? null;
+    lines.push(`probe ${index} ${quoteShellArg(netns ?? '-')} ${quoteShellArg(expectation.address)} &`);
+    if ((position + 1) % PARALLEL === 0) lines.push('wait');
+  });
+  lines.push('wait', 'exit 0', '');
+  return lines.join('\n');
+}
+
+export function parsePings(stdout: string): Map<number, boolean> {
+  const replies = new Map<number, boolean>();
+  for (const line of stdout.split('\n')) {
+    if (!line.startsWith(`${MARK_PING} `)) continue;
+    const [, index = '', code = ''] = line.split(' ');
+    replies.set(Number(index), code === '0');
+  }
+  return replies;
+}

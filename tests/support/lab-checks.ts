@@ -1,0 +1,25 @@
+// Independent checks of what a lab left on testbed hosts, read with the hosts' own tools (not through
+// cnlab): namespaces, links carrying cnlab's alias, nft tables and ledgers.
+import type { Testbed } from '../testbed/testbed.ts';
+
+export interface HostLeftovers {
+  host: string;
+  netns: string[];
+  links: string[];
+  nftTables: string[];
+  ledgers: string[];
+}
+
+export async function leftoversOn(testbed: Testbed, host: string, labId: string): Promise<HostLeftovers> {
+  const run = async (argv: string[]): Promise<string> => (await testbed.hostExec(host, argv)).stdout;
+  const netns = (await run(['ip', 'netns', 'list'])).split('\n').map((line) => line.split(' ')[0] ?? '').filter((name) => name.startsWith(`cnl-${labId}-`));
+  const links = (await run(['ip', '-o', 'link', 'show'])).split('\n').filter((line) => line.includes(`alias cnlab:${labId}`));
+  const nftTables = (await run(['nft', 'list', 'tables'])).split('\n').filter((line) => line.includes(`cnlab_${labId.replace(/-/g, '_')}`));
+  const ledgers = (await run(['sh', '-c', 'ls /run/cnlab 2>/dev/null || true'])).split('\n').filter((name) => name === labId);
+  return { host, netns, links, nftTables, ledgers };
+}
+
+export async function expectNothingLeft(testbed: Testbed, labId: string): Promise<HostLeftovers[]> {
+  const all = await Promise.all(testbed.hosts.map((host) => leftoversOn(testbed, host.name, labId)));
+  return all.filter((host) => host.netns.length + host.links.length + host.nftTables.length + host.ledgers.length > 0);
+}
