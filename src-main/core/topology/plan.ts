@@ -48,6 +48,8 @@ export interface PlannedInterface {
   address: string | null;
   /** The host-side peer or parent device, if any. */
   hostDevice: string | null;
+  /** NAT mode: container ports reachable as <host management address>:<host port>, TCP and UDP. */
+  publishedPorts?: { container: number; host: number }[];
 }
 
 export interface PlannedContainer {
