@@ -1,4 +1,4 @@
-// The testbed's network: a /24 from 198.18.0.0/15, a switch namespace with a bridge, one namespace per host.
+// The testbed's network: a /24 from 198.18.0.0/16 (198.19/16 stays free for lab pools), a switch namespace with a bridge, one namespace per host.
 // The runner reaches the lab through one veth in the root namespace; hosts get no default route, ever.
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -64,7 +64,8 @@ function claimPath(prefix24: string): string {
 export async function claimSubnet(id: string): Promise<{ prefix24: string; claim: string }> {
   const inUse = await prefixesInUse();
   for (let attempt = 0; attempt < 64; attempt += 1) {
-    const second = 18 + Math.floor(Math.random() * 2);
+    // Hosts live in 198.18.0.0/16; 198.19.0.0/16 is left whole for the labs' address pools.
+    const second = 18;
     const third = Math.floor(Math.random() * 256);
     const prefix24 = `198.${second}.${third}`;
     const candidate = parseCidr(`${prefix24}.0/24`);

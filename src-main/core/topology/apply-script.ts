@@ -88,6 +88,7 @@ function ledgerWrites(entries: readonly LedgerEntry[], delimiter: string): strin
 }
 
 function commandText(command: StepCommand, delimiter: string): string[] {
+  if (command.kind === 'shell' && command.background) return [`{ ${command.text}\n} >/dev/null 2>&1 &`];
   if (command.kind === 'shell') return [`{ ${command.text}\n} 2>"$err"`];
   const ip = command.netns === null ? 'ip -batch -' : sh`ip -n ${command.netns} -batch -`;
   return [`${ip} 2>"$err" <<'${delimiter}'`, ...command.lines, delimiter];
@@ -139,16 +140,15 @@ export function renderApplyScript(names: LabNames, plan: HostPlan, options: Appl
     for (const chunk of group) {
       const index = all.push(chunk) - 1;
       const text = commandText(chunk.command, delimiter);
-      const last = text.length - 1;
-      text[0] = `${text[0]} || fail ${index}`;
-      // The `|| fail` belongs on the command line, before a heredoc body.
-      lines.push(...text.slice(0, last + 1));
+      // The `|| fail` belongs on the command line, before a heredoc body; background work never fails the apply.
+      if (!(chunk.command.kind === 'shell' && chunk.command.background)) text[0] = `${text[0]} || fail ${index}`;
+      lines.push(...text);
     }
     for (const step of steps) {
       lines.push(options.timings ? `printf '%s %s %s\\n' ${quoteShellArg(MARK_OK)} ${quoteShellArg(step.id)} "$(( $(now) - t0 ))"` : `printf '%s %s\\n' ${quoteShellArg(MARK_OK)} ${quoteShellArg(step.id)}`);
     }
   }
-  lines.push(`printf 'applied %s\\n' ${quoteShellArg(options.fingerprint)} > "$lab/state"`, 'rm -f "$err"', 'exit 0');
+  lines.push('wait', `printf 'applied %s\\n' ${quoteShellArg(options.fingerprint)} > "$lab/state"`, 'rm -f "$err"', 'exit 0');
   return { script: `${lines.join('\n')}\n`, chunks: all };
 }
 

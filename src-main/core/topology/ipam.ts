@@ -249,8 +249,9 @@ function assignAddresses(network: IpamNetworkRequest, blocks: Map<string, Addres
   for (const member of network.members) {
     if (member.explicit === null) continue;
     const block = blocks.get(member.host);
+    if (!block) continue;
     const address = parseIpv4(member.explicit);
-    if (!block || address === null) {
+    if (address === null) {
       problems.push(`container ${member.container}: address ${member.explicit} on network ${network.name} is not an IPv4 address: write it like 198.19.0.10`);
       continue;
     }

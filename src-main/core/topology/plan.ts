@@ -21,7 +21,13 @@ export interface LedgerEntry {
  * A step's commands: `ip-batch` lines run through one `ip -batch` (in a namespace, or the host's
  * when netns is null); `shell` is sh text run as is. All values in them are already quoted.
  */
-export type StepCommand = { kind: 'ip-batch'; netns: string | null; lines: string[] } | { kind: 'shell'; text: string };
+export type StepCommand =
+  | { kind: 'ip-batch'; netns: string | null; lines: string[] }
+  /**
+   * `background`: fire-and-forget work that nothing later depends on (a gratuitous ARP): it runs in
+   * parallel with the rest, its failure does not fail the apply, and the script waits for it at the end.
+   */
+  | { kind: 'shell'; text: string; background?: boolean };
 
 export interface PlanStep {
   /** Unique within the host plan, e.g. "c1/netns". */

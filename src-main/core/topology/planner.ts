@@ -200,15 +200,11 @@ function planContainer(inputs: PlanInputs, container: LabContainer): { planned: 
     step('addresses', 'addresses', `address ${names}`, [], [{ kind: 'ip-batch', netns, lines: works.flatMap((work) => work.addressLines) }]);
     const run: StepCommand[] = [{ kind: 'ip-batch', netns, lines: [...works.flatMap((work) => work.upLines), ...works.flatMap((work) => work.routeLines)] }];
     const announce = works.flatMap((work) => (work.announce ? [work.announce] : []));
-    if (announce.length > 0) {
-      // A peer that probed too early keeps a failed ARP entry and waits up to 1 s (measured): announce.
-      // In the background: iputils arping -U waits a second after its one packet, which goes out at once.
-      run.push({
-        kind: 'shell',
-        text: announce
-          .map(({ ifname, address }) => sh`(ip netns exec ${netns} arping -q -U -c 1 -I ${ifname} ${address} </dev/null >/dev/null 2>&1 &)`)
-          .join('\n'),
-      });
+    // A peer that probed too early keeps a failed ARP entry and waits up to 1 s (measured), so each
+    // address is announced. In the background, one per interface: iputils arping -U sends its packet
+    // at once but then lingers a second, which would add a second per container to the apply.
+    for (const { ifname, address } of announce) {
+      run.push({ kind: 'shell', text: sh`ip netns exec ${netns} arping -q -U -c 1 -I ${ifname} ${address} >/dev/null 2>&1 || true`, background: true });
     }
     step('link-up', 'link-up', `bring up ${names}${announce.length > 0 ? ' and announce the addresses' : ''}`, [], run);
   }

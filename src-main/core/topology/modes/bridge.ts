@@ -1,6 +1,6 @@
 // Bridge and NAT networks: a Linux bridge per host holding the gateway, a veth per container; NAT adds
 // masquerading and published ports in the lab's nft table. The overlay and routed modes reuse both.
-import { quoteShellArg, shellCommand } from '../../shell/quote';
+import { sh, shellCommand } from '../../shell/quote';
 import { BLOCK_PREFIX, formatCidr, formatIpv4 } from '../ipam';
 import { batchLine, type PlannedInterface, type PlanStep } from '../plan';
 import type { NetworkSpec } from '../topology-schema';
@@ -147,6 +147,6 @@ export function natStep(inputs: PlanInputs, host: string, networks: readonly Nat
     description: `nft table ${table}: masquerade and published ports of ${networks.map((network) => network.name).join(', ')}`,
     creates: [{ kind: 'nft-table', name: table, undo: shellCommand(['nft', 'delete', 'table', 'ip', table]) }],
     // The ruleset is one quoted word: nothing in it reaches the shell as syntax.
-    run: [{ kind: 'shell', text: `printf '%s\\n' ${quoteShellArg(ruleset)} | nft -f -` }],
+    run: [{ kind: 'shell', text: sh`printf '%s\\n' ${ruleset} | nft -f -` }],
   };
 }

@@ -40,7 +40,7 @@ export function expandContainers(spec: TopologySpec): LabContainer[] {
   );
 }
 
-/** Modes whose containers get no namespace of their own or no address. */
+/** Modes that give a container no address of its own to allocate. */
 export const ADDRESSLESS_MODES: ReadonlySet<NetworkMode> = new Set(['none', 'host']);
 
 export interface LabModel {
@@ -48,8 +48,7 @@ export interface LabModel {
   names: LabNames;
   networks: ReadonlyMap<string, NetworkSpec>;
   containers: readonly LabContainer[];
-  containerByName: ReadonlyMap<string, LabContainer>;
-  /** Containers with their own namespace on each network, in order of appearance. */
+  /** Containers on each network in order of appearance (sharers list no networks of their own). */
   members: ReadonlyMap<string, readonly LabContainer[]>;
   /** Hosts with members on each network, in topology order. */
   hostsOf: ReadonlyMap<string, readonly string[]>;
@@ -66,17 +65,13 @@ export function buildModel(spec: TopologySpec): LabModel {
   const hostsOf = new Map<string, string[]>();
   for (const [network, list] of members) {
     const used = new Set(list.map((container) => container.host));
-    hostsOf.set(
-      network,
-      spec.hosts.filter((host) => used.has(host)),
-    );
+    hostsOf.set(network, spec.hosts.filter((host) => used.has(host)));
   }
   return {
     spec,
     names: labNames(spec.name),
     networks,
     containers,
-    containerByName: new Map(containers.map((container) => [container.name, container])),
     members,
     hostsOf,
   };

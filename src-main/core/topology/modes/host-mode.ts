@@ -8,5 +8,5 @@ export function hostModeInterface(inputs: PlanInputs, network: string, host: str
   const address = info.address;
   // Keep the NIC's own prefix length when the address is one of its addresses.
   const cidr = address === null ? null : (info.nic?.addresses.find((text) => text.split('/')[0] === address) ?? `${address}/32`);
-  return { network, ifname: info.nic?.name ?? 'lo', address: cidr, hostDevice: null };
+  return { network, ifname: info.nic?.name ?? '', address: cidr, hostDevice: null };
 }

@@ -63,7 +63,7 @@ export function expectations(model: LabModel, planned: readonly PlannedContainer
   const full = planned.length <= FULL_MATRIX_LIMIT;
   const endpoints = new Map<string, Endpoint[]>();
   for (const network of model.networks.values()) endpoints.set(network.name, endpointsOn(network.name, planned));
-  const expect = (from: Endpoint | { container: string }, to: Endpoint, network: string, reachable: boolean): void => {
+  const expect = (from: Endpoint, to: Endpoint, network: string, reachable: boolean): void => {
     result.push({ from: from.container, to: to.container, address: to.address, network, reachable });
   };
 
@@ -89,8 +89,11 @@ export function expectations(model: LabModel, planned: readonly PlannedContainer
     }
   }
 
-  // none: the namespace must not reach anyone; one target each (once per network for big labs).
-  const addressed = [...endpoints.values()].flat();
+  // none: the namespace must not reach anyone; one target each (once per network for big labs),
+  // preferably a container: a host's own address is the weaker test.
+  const hostNetworks = new Set([...model.networks.values()].filter((network) => network.mode === 'host').map((network) => network.name));
+  const byKind = [...endpoints].sort(([a], [b]) => Number(hostNetworks.has(a)) - Number(hostNetworks.has(b)));
+  const addressed = byKind.flatMap(([, list]) => list);
   for (const network of model.networks.values()) {
     if (network.mode !== 'none') continue;
     const isolated = planned.filter((container) => container.sharesWith === null && container.interfaces.some((entry) => entry.network === network.name));
@@ -101,18 +104,39 @@ export function expectations(model: LabModel, planned: readonly PlannedContainer
     }
   }
 
+  // nat egress: masqueraded through the host, a nat container reaches another host's address, which
+  // a host-mode container there stands for.
+  const hostEndpoints = byKind.filter(([name]) => hostNetworks.has(name)).flatMap(([, list]) => list);
+  for (const network of model.networks.values()) {
+    if (network.mode !== 'nat') continue;
+    const members = endpoints.get(network.name) ?? [];
+    for (const from of full ? members : members.slice(0, 1)) {
+      const to = hostEndpoints.find((candidate) => candidate.host !== from.host);
+      if (to) expect(from, to, network.name, true);
+    }
+  }
+
   // Different networks of one mode are separate segments: one pair per pair of networks.
   const networks = [...model.networks.values()].filter((network) => network.mode !== 'none' && network.mode !== 'host');
   const groupsOn = new Map([...endpoints].map(([name, list]) => [name, new Set(list.map((endpoint) => endpoint.group))]));
+  // A nat interface brings a default route through the host, which forwards to every block it has
+  // a route for: only the nat table's own rules keep nat networks apart, so such a namespace proves
+  // isolation between nat networks only.
+  const defaultRouted = new Set(
+    networks.filter((network) => network.mode === 'nat').flatMap((network) => [...(groupsOn.get(network.name) ?? [])]),
+  );
   networks.forEach((first, index) => {
     for (const second of networks.slice(index + 1)) {
       if (first.mode !== second.mode) continue;
-      const pair = pickPair(
-        endpoints.get(first.name) ?? [],
-        endpoints.get(second.name) ?? [],
-        (from, to) => !groupsOn.get(second.name)?.has(from.group) && !groupsOn.get(first.name)?.has(to.group),
-      );
-      if (pair) expect(pair[0], pair[1], second.name, false);
+      const allowed = (from: Endpoint, to: Endpoint, fromNetwork: string, toNetwork: string): boolean =>
+        !groupsOn.get(toNetwork)?.has(from.group) && !groupsOn.get(fromNetwork)?.has(to.group) && (first.mode === 'nat' || !defaultRouted.has(from.group));
+      const forward = pickPair(endpoints.get(first.name) ?? [], endpoints.get(second.name) ?? [], (from, to) => allowed(from, to, first.name, second.name));
+      if (forward) {
+        expect(forward[0], forward[1], second.name, false);
+        continue;
+      }
+      const backward = pickPair(endpoints.get(second.name) ?? [], endpoints.get(first.name) ?? [], (from, to) => allowed(from, to, second.name, first.name));
+      if (backward) expect(backward[0], backward[1], first.name, false);
     }
   });
   return result;
