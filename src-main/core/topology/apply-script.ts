@@ -88,7 +88,8 @@ function ledgerWrites(entries: readonly LedgerEntry[], delimiter: string): strin
 }
 
 function commandText(command: StepCommand, delimiter: string): string[] {
-  if (command.kind === 'shell' && command.background) return [`{ ${command.text}\n} >/dev/null 2>&1 &`];
+  // Detached from the script's pipes, so the SSH session ends when the script does, not when they do.
+  if (command.kind === 'shell' && command.background) return [`{ ${command.text}\n} </dev/null >/dev/null 2>&1 &`];
   if (command.kind === 'shell') return [`{ ${command.text}\n} 2>"$err"`];
   const ip = command.netns === null ? 'ip -batch -' : sh`ip -n ${command.netns} -batch -`;
   return [`${ip} 2>"$err" <<'${delimiter}'`, ...command.lines, delimiter];
@@ -148,7 +149,7 @@ export function renderApplyScript(names: LabNames, plan: HostPlan, options: Appl
       lines.push(options.timings ? `printf '%s %s %s\\n' ${quoteShellArg(MARK_OK)} ${quoteShellArg(step.id)} "$(( $(now) - t0 ))"` : `printf '%s %s\\n' ${quoteShellArg(MARK_OK)} ${quoteShellArg(step.id)}`);
     }
   }
-  lines.push('wait', `printf 'applied %s\\n' ${quoteShellArg(options.fingerprint)} > "$lab/state"`, 'rm -f "$err"', 'exit 0');
+  lines.push(`printf 'applied %s\\n' ${quoteShellArg(options.fingerprint)} > "$lab/state"`, 'rm -f "$err"', 'exit 0');
   return { script: `${lines.join('\n')}\n`, chunks: all };
 }
 

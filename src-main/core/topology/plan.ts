@@ -25,7 +25,7 @@ export type StepCommand =
   | { kind: 'ip-batch'; netns: string | null; lines: string[] }
   /**
    * `background`: fire-and-forget work that nothing later depends on (a gratuitous ARP): it runs in
-   * parallel with the rest, its failure does not fail the apply, and the script waits for it at the end.
+   * parallel with the rest, its failure does not fail the apply, and nothing waits for it.
    */
   | { kind: 'shell'; text: string; background?: boolean };
 

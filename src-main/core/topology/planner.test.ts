@@ -57,7 +57,7 @@ describe('namespace, none, host and container modes', () => {
       phase: 'netns',
       container: 'z',
       description: 'create namespace cnl-lab-z with loopback up',
-      creates: [{ kind: 'netns', name: 'cnl-lab-z', undo: 'ip netns del cnl-lab-z' }],
+      creates: [{ kind: 'netns', name: 'cnl-lab-z', undo: 'ip netns pids cnl-lab-z 2>/dev/null | xargs -r kill -KILL 2>/dev/null; ip netns del cnl-lab-z' }],
       run: [
         { kind: 'ip-batch', netns: null, lines: ['netns add cnl-lab-z'] },
         { kind: 'ip-batch', netns: 'cnl-lab-z', lines: ['link set lo up'] },
@@ -197,7 +197,7 @@ describe('bridge mode', () => {
     expect(step(result, 'h1', 'c1/addresses').run).toEqual([{ kind: 'ip-batch', netns: 'cnl-lab-c1', lines: ['addr add 198.19.0.2/24 dev eth0'] }]);
     expect(step(result, 'h1', 'c1/link-up').run).toEqual([
       { kind: 'ip-batch', netns: 'cnl-lab-c1', lines: ['link set eth0 up'] },
-      { kind: 'shell', text: 'ip netns exec cnl-lab-c1 arping -q -U -c 1 -I eth0 198.19.0.2 >/dev/null 2>&1 || true', background: true },
+      { kind: 'shell', text: 'nsenter --net=/run/netns/cnl-lab-c1 arping -q -U -c 1 -I eth0 198.19.0.2 || true', background: true },
     ]);
   });
 
@@ -501,7 +501,7 @@ describe('macvlan and ipvlan modes', () => {
     ]);
     expect(step(result, 'h1', 'a/link-up').run[1]).toEqual({
       kind: 'shell',
-      text: 'ip netns exec cnl-lab-a arping -q -U -c 1 -I eth1 198.19.1.2 >/dev/null 2>&1 || true',
+      text: 'nsenter --net=/run/netns/cnl-lab-a arping -q -U -c 1 -I eth1 198.19.1.2 || true',
       background: true,
     });
     expect(step(result, 'h1', 'a/link-up').run).toHaveLength(2);

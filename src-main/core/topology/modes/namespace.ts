@@ -11,7 +11,9 @@ export function netnsStep(model: LabModel, container: string): PlanStep {
     phase: 'netns',
     container,
     description: `create namespace ${netns} with loopback up`,
-    creates: [{ kind: 'netns', name: netns, undo: shellCommand(['ip', 'netns', 'del', netns]) }],
+    // Processes left inside (an iperf3 server, a lingering arping) would keep the namespace and its
+    // links alive after `ip netns del`, so they are ended first: only cnlab puts processes there.
+    creates: [{ kind: 'netns', name: netns, undo: `${shellCommand(['ip', 'netns', 'pids', netns])} 2>/dev/null | xargs -r kill -KILL 2>/dev/null; ${shellCommand(['ip', 'netns', 'del', netns])}` }],
     run: [ipBatch(null, [['netns', 'add', netns]]), ipBatch(netns, [['link', 'set', 'lo', 'up']])],
   };
 }
