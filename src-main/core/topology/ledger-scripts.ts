@@ -7,6 +7,7 @@ import { LEDGER_ROOT, LINK_ALIAS_PREFIX, NETNS_PREFIX, type LabNames } from './n
 export const MARK_UNDONE = '@@cnlab-undone';
 export const MARK_LEFT = '@@cnlab-left';
 export const MARK_LAB = '@@cnlab-lab';
+export const MARK_SWEPT = '@@cnlab-swept';
 
 /**
  * Undo in reverse order. A sysctl is restored only when no other cnlab lab on the host still lists it,
@@ -100,14 +101,19 @@ export interface Leftover {
   name: string;
 }
 
-export function parseLeftovers(stdout: string): Leftover[] {
+/** Reads `<marker> <kind> <name>` lines. */
+function parseMarkedObjects(stdout: string, marker: string): Leftover[] {
   return stdout
     .split('\n')
-    .filter((line) => line.startsWith(`${MARK_LEFT} `))
+    .filter((line) => line.startsWith(`${marker} `))
     .map((line) => {
       const [, kind = '', name = ''] = line.split(' ');
       return { kind, name };
     });
+}
+
+export function parseLeftovers(stdout: string): Leftover[] {
+  return parseMarkedObjects(stdout, MARK_LEFT);
 }
 
 /**
@@ -119,7 +125,7 @@ export function renderSweepScript(dryRun: boolean): string {
   return [
     'set -u',
     undoLedgerFunction(),
-    'swept() { printf \'%s %s %s\\n\' "@@cnlab-swept" "$1" "$2"; }',
+    `swept() { printf '%s %s %s\\n' ${quoteShellArg(MARK_SWEPT)} "$1" "$2"; }`,
     `for dir in ${LEDGER_ROOT}/*/; do`,
     '  [ -d "$dir" ] || continue',
     '  dir=${dir%/}; lab=$(basename "$dir")',
@@ -147,11 +153,5 @@ export function renderSweepScript(dryRun: boolean): string {
 }
 
 export function parseSwept(stdout: string): Leftover[] {
-  return stdout
-    .split('\n')
-    .filter((line) => line.startsWith('@@cnlab-swept '))
-    .map((line) => {
-      const [, kind = '', name = ''] = line.split(' ');
-      return { kind, name };
-    });
+  return parseMarkedObjects(stdout, MARK_SWEPT);
 }
