@@ -11,7 +11,7 @@ import { formatTable, printJson, type CliIo } from './output';
 function progressPrinter(io: CliIo): (event: LabEvent) => void {
   return (event) => {
     if (event.type === 'host') io.stderr(`[${event.host}] ${event.status}\n`);
-    else if (event.durationMs !== null) io.stderr(`[${event.host}] ${event.stepId} ok (${event.durationMs.toFixed(1)} ms)\n`);
+    else if (event.durationMs !== null) io.stderr(`[${event.host}] ${event.stepId} ${event.noReply ? 'no reply' : 'ok'} (${event.durationMs.toFixed(1)} ms)\n`);
   };
 }
 
@@ -46,7 +46,9 @@ export function registerTopologyCommands(program: Command, io: CliIo, globals: (
       await withLabs(globals(), async (labs) => {
         const plan = await labs.plan(await labs.readTopology(file));
         const scripts = labs.previewScripts(plan);
-        if (globals().json) printJson(io, { labId: plan.labId, fingerprint: plan.fingerprint, hosts: scripts, containers: plan.containers, expectations: plan.expectations });
+        if (globals().json) {
+          printJson(io, { labId: plan.labId, fingerprint: plan.fingerprint, hosts: scripts, containers: plan.containers, expectations: plan.expectations, ...(plan.controlPlanes ? { controlPlanes: plan.controlPlanes } : {}) });
+        }
         else for (const { host, script } of scripts) io.stdout(`# ---- host ${host} ----\n${script}\n`);
       });
     });
@@ -90,6 +92,22 @@ export function registerTopologyCommands(program: Command, io: CliIo, globals: (
           }
         }
         if (failed.length > 0) throw new CnlabError('command-failed', `lab ${labId}: ${failed.length} connectivity checks did not match the topology`);
+      });
+    });
+
+  topology
+    .command('check <lab>')
+    .description('backend cni: CNI CHECK of every plugin ADD of the lab, on its hosts')
+    .action(async (labId: string) => {
+      await withLabs(globals(), async (labs) => {
+        const outcomes = await labs.check(labId);
+        const failed = outcomes.filter((outcome) => !outcome.ok);
+        if (globals().json) printJson(io, { labId, passed: outcomes.length - failed.length, failed: failed.length, outcomes });
+        else {
+          io.stdout(`lab ${labId}: ${outcomes.length - failed.length} of ${outcomes.length} CNI attachments pass CHECK\n`);
+          if (failed.length > 0) io.stdout(formatTable(['HOST', 'CONTAINER', 'IFNAME', 'PLUGIN', 'ERROR'], failed.map((o) => [o.host, o.container, o.ifname, o.plugin, o.message])));
+        }
+        if (failed.length > 0) throw new CnlabError('command-failed', `lab ${labId}: ${failed.length} CNI attachments failed CHECK`);
       });
     });
 

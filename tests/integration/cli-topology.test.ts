@@ -62,7 +62,7 @@ describe('the two-host demo through the CLI', () => {
     expect(state.containers.map((c) => [c.name, c.host])).toEqual([['web', 'h1'], ['db', 'h1'], ['client', 'h2']]);
     expect(state.containers[0]?.interfaces).toHaveLength(2);
     const webPhases = new Set(state.timings.filter((t) => t.container === 'web').map((t) => t.phase));
-    expect([...webPhases]).toEqual(expect.arrayContaining(['netns', 'links', 'addresses', 'link-up']));
+    expect([...webPhases]).toEqual(['netns', 'links', 'addresses', 'link-up', 'first-reply']);
     expect(state.timings.every((t) => t.durationMs >= 0)).toBe(true);
   });
 

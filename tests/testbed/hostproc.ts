@@ -33,7 +33,8 @@ export function hostScript(launch: HostLaunch): string {
   );
   return [
     'set -eu',
-    'mount -t tmpfs -o mode=0755,size=64m cnlab-run /run',
+    // 256m: a lab's etcd (controlPlane etcd) preallocates a 61 MiB write-ahead log under /run/cnlab.
+    'mount -t tmpfs -o mode=0755,size=256m cnlab-run /run',
     'mkdir -p /run/sshd /run/netns /run/lock /run/cnlab-testbed',
     'chmod 0755 /run/sshd',
     'mount -t tmpfs -o mode=0700,size=64m cnlab-root /root',

@@ -2,9 +2,18 @@
 // before each batch runs (write-ahead), ip commands go through `ip -batch`, and progress comes back
 // as marker lines. A failure stops the script; the caller rolls back from the ledger.
 import { randomBytes } from 'node:crypto';
-import { quoteShellArg, sh } from '../shell/quote';
+import { quoteShellArg, shellCommand } from '../shell/quote';
 import type { LabNames } from './naming';
 import type { HostPlan, LedgerEntry, PlanStep, StepCommand } from './plan';
+
+type BatchCommand = Extract<StepCommand, { kind: 'ip-batch' | 'tc-batch' }>;
+type FirstReplyCommand = Extract<StepCommand, { kind: 'first-reply' }>;
+
+/** First-reply measurement: at most this many pings of `ping -c 1 -W 1`, and no new try after this long. */
+export const FIRST_REPLY_TRIES = 100;
+export const FIRST_REPLY_BOUND_MS = 5000;
+/** The marker word after a first-reply step's duration when no reply came within the bound. */
+export const NO_REPLY = 'no-reply';
 
 export const MARK_OK = '@@cnlab-ok';
 export const MARK_FAIL = '@@cnlab-fail';
@@ -18,7 +27,7 @@ export interface ApplyScriptOptions {
   timings: boolean;
 }
 
-/** A unit the script runs at once: one ip -batch, or one shell command, with the steps it serves. */
+/** A unit the script runs at once: one ip or tc -batch, one shell command or one measurement, with the steps it serves. */
 interface Chunk {
   command: StepCommand;
   /** For each line of an ip batch, the step it belongs to (ip reports failures by line number). */
@@ -28,39 +37,44 @@ interface Chunk {
 
 /**
  * Untimed applies run as few processes as possible: every host-namespace `ip` line of the plan goes
- * into one batch (in plan order), then one batch per container namespace, then the shell commands in
- * plan order. That keeps every dependency of the plan: namespace, bridge and veth lines all live in
- * the host batch, a namespace's own lines only need what the host batch made, and shell steps
- * (forwarding, NAT rules, gratuitous ARP) come after the links they use.
+ * into one batch (in plan order), then one batch per container namespace, then the `tc` lines the
+ * same way (host, then per namespace), then the shell commands in plan order. That keeps every
+ * dependency of the plan: namespace, bridge and veth lines all live in the host batch, a namespace's
+ * own lines only need what the host batch made, qdiscs only need the links, and shell steps
+ * (forwarding, NAT rules, gratuitous ARP) come after the links they use. Measurements (first-reply)
+ * belong to timed applies and are left out.
  */
 function mergedChunks(steps: readonly PlanStep[]): Chunk[] {
-  const batches = new Map<string, Chunk>();
+  const batches = new Map<string, Chunk & { command: BatchCommand }>();
   const shells: Chunk[] = [];
   for (const step of steps) {
     for (const command of step.run) {
+      if (command.kind === 'first-reply') continue;
       if (command.kind === 'shell') {
         shells.push({ command, lineSteps: [step.id], steps: [step] });
         continue;
       }
-      const key = command.netns ?? '';
+      const key = `${command.kind}\0${command.netns ?? ''}`;
       let chunk = batches.get(key);
       if (!chunk) {
-        chunk = { command: { kind: 'ip-batch', netns: command.netns, lines: [] }, lineSteps: [], steps: [] };
+        chunk = { command: { kind: command.kind, netns: command.netns, lines: [] }, lineSteps: [], steps: [] };
         batches.set(key, chunk);
       }
-      (chunk.command as { lines: string[] }).lines.push(...command.lines);
+      chunk.command.lines.push(...command.lines);
       chunk.lineSteps.push(...command.lines.map(() => step.id));
       if (!chunk.steps.includes(step)) chunk.steps.push(step);
     }
   }
-  const hostBatch = batches.get('');
-  batches.delete('');
-  return [...(hostBatch ? [hostBatch] : []), ...batches.values(), ...shells];
+  const ordered = (kind: BatchCommand['kind']): Chunk[] => {
+    const of = [...batches.values()].filter((chunk) => chunk.command.kind === kind);
+    return [...of.filter((chunk) => chunk.command.netns === null), ...of.filter((chunk) => chunk.command.netns !== null)];
+  };
+  return [...ordered('ip-batch'), ...ordered('tc-batch'), ...shells];
 }
 
 /** Timed applies keep plan order, one chunk per command, so each step's time is its own. */
 function stepChunks(step: PlanStep): Chunk[] {
-  return step.run.map((command) => ({ command, lineSteps: command.kind === 'ip-batch' ? command.lines.map(() => step.id) : [step.id], steps: [step] }));
+  return step.run.map((command) => ({ command, lineSteps: 'lines' in command ? command.lines.map(() => step.id) : [step.id], steps: [step] }));
 }
 
 function chunksOf(steps: readonly PlanStep[], merge: boolean): Chunk[][] {
@@ -87,28 +101,66 @@ function ledgerWrites(entries: readonly LedgerEntry[], delimiter: string): strin
   return lines;
 }
 
+/**
+ * Pings from inside the namespace until the first reply: `ping -c 1 -W 1` in a loop, at most
+ * FIRST_REPLY_TRIES tries and no new try once FIRST_REPLY_BOUND_MS have passed since the step began
+ * ($t0). nsenter enters only the network namespace (cheaper than `ip netns exec`, which also sets up
+ * a mount namespace). Sets $fr to " no-reply" when none came. Never fails the apply.
+ */
+function firstReplyText(command: FirstReplyCommand): string[] {
+  const ping = shellCommand(['nsenter', `--net=/run/netns/${command.netns}`, 'ping', '-n', '-q', '-c', '1', '-W', '1', command.address]);
+  return [
+    `fr=${quoteShellArg(` ${NO_REPLY}`)}; tries=0; end=$(( t0 + ${FIRST_REPLY_BOUND_MS * 1_000_000} ))`,
+    `while [ "$tries" -lt ${FIRST_REPLY_TRIES} ]; do`,
+    `  if ${ping} >/dev/null 2>&1; then fr=; break; fi`,
+    // A ping that fails at once (no route yet) would spin: a short pause, where sleep takes fractions.
+    '  tries=$((tries + 1)); [ "$(now)" -lt "$end" ] || break; sleep 0.02 2>/dev/null || :',
+    'done',
+  ];
+}
+
 function commandText(command: StepCommand, delimiter: string): string[] {
   // Detached from the script's pipes, so the SSH session ends when the script does, not when they do.
   if (command.kind === 'shell' && command.background) return [`{ ${command.text}\n} </dev/null >/dev/null 2>&1 &`];
   if (command.kind === 'shell') return [`{ ${command.text}\n} 2>"$err"`];
-  const ip = command.netns === null ? 'ip -batch -' : sh`ip -n ${command.netns} -batch -`;
-  return [`${ip} 2>"$err" <<'${delimiter}'`, ...command.lines, delimiter];
+  if (command.kind === 'first-reply') return firstReplyText(command);
+  const program = command.kind === 'tc-batch' ? 'tc' : 'ip';
+  const batch = command.netns === null ? `${program} -batch -` : shellCommand([program, '-n', command.netns, '-batch', '-']);
+  return [`${batch} 2>"$err" <<'${delimiter}'`, ...command.lines, delimiter];
+}
+
+/** Measurements and background work never fail the apply; everything else does. */
+function canFail(command: StepCommand): boolean {
+  return !((command.kind === 'shell' && command.background === true) || command.kind === 'first-reply');
 }
 
 /**
  * Refuses to start when a namespace or link it would create already exists: then everything in the
- * ledger was made by this run, and a rollback can never remove someone else's object.
+ * ledger was made by this run, and a rollback can never remove someone else's object. Likewise for a
+ * device that outlives the lab and gets a qdisc (an underlay NIC): its root qdisc must still be the
+ * kernel's default (handle 0:), so cnlab never replaces, and its undo never deletes, anyone's qdisc.
  */
 function precheck(plan: HostPlan, delimiter: string): string[] {
+  const lines: string[] = [];
   const names = plan.steps.flatMap((step) => step.creates.filter((entry) => entry.kind === 'netns' || entry.kind === 'link').map((entry) => entry.name));
-  if (names.length === 0) return [];
-  return [
-    `cat > "$lab/planned-names" <<'${delimiter}'`,
-    ...names,
-    delimiter,
-    `taken=$({ ip -o link show 2>/dev/null | awk -F': ' '{print $2}' | sed 's/@.*//'; ip netns list 2>/dev/null | awk '{print $1}'; } | grep -Fx -f "$lab/planned-names" | head -n 5 | tr '\n' ' ')`,
-    `if [ -n "$taken" ]; then printf 'already exist on this host, not created by this apply: %s\n' "$taken" > "$err"; fail precheck; fi`,
-  ];
+  if (names.length > 0) {
+    lines.push(
+      `cat > "$lab/planned-names" <<'${delimiter}'`,
+      ...names,
+      delimiter,
+      `taken=$({ ip -o link show 2>/dev/null | awk -F': ' '{print $2}' | sed 's/@.*//'; ip netns list 2>/dev/null | awk '{print $1}'; } | grep -Fx -f "$lab/planned-names" | head -n 5 | tr '\n' ' ')`,
+      `if [ -n "$taken" ]; then printf 'already exist on this host, not created by this apply: %s\n' "$taken" > "$err"; fail precheck; fi`,
+    );
+  }
+  const devices = plan.steps.flatMap((step) => step.creates.filter((entry) => entry.kind === 'qdisc').map((entry) => entry.name));
+  for (const device of devices) {
+    const dev = quoteShellArg(device);
+    lines.push(
+      `q=$(tc qdisc show dev ${dev} root 2>/dev/null | grep -v '^qdisc [^ ]* 0: ' | head -n 1)`,
+      `if [ -n "$q" ]; then printf '%s already has a root qdisc this apply did not set (%s): cnlab does not replace it\n' ${dev} "$q" > "$err"; fail precheck; fi`,
+    );
+  }
+  return lines;
 }
 
 function withInjectedFault(steps: readonly PlanStep[], afterStep: string): PlanStep[] {
@@ -141,12 +193,18 @@ export function renderApplyScript(names: LabNames, plan: HostPlan, options: Appl
     for (const chunk of group) {
       const index = all.push(chunk) - 1;
       const text = commandText(chunk.command, delimiter);
-      // The `|| fail` belongs on the command line, before a heredoc body; background work never fails the apply.
-      if (!(chunk.command.kind === 'shell' && chunk.command.background)) text[0] = `${text[0]} || fail ${index}`;
+      // The `|| fail` belongs on the command line, before a heredoc body.
+      if (canFail(chunk.command)) text[0] = `${text[0]} || fail ${index}`;
       lines.push(...text);
     }
     for (const step of steps) {
-      lines.push(options.timings ? `printf '%s %s %s\\n' ${quoteShellArg(MARK_OK)} ${quoteShellArg(step.id)} "$(( $(now) - t0 ))"` : `printf '%s %s\\n' ${quoteShellArg(MARK_OK)} ${quoteShellArg(step.id)}`);
+      // A first-reply step appends " no-reply" ($fr) when no reply came.
+      const measured = step.run.some((command) => command.kind === 'first-reply');
+      lines.push(
+        options.timings
+          ? `printf '%s %s %s${measured ? '%s' : ''}\\n' ${quoteShellArg(MARK_OK)} ${quoteShellArg(step.id)} "$(( $(now) - t0 ))"${measured ? ' "$fr"' : ''}`
+          : `printf '%s %s\\n' ${quoteShellArg(MARK_OK)} ${quoteShellArg(step.id)}`,
+      );
     }
   }
   lines.push(`printf 'applied %s\\n' ${quoteShellArg(options.fingerprint)} > "$lab/state"`, 'rm -f "$err"', 'exit 0');
@@ -157,12 +215,14 @@ export interface ApplyProgress {
   stepId: string;
   /** Time on the host, when timed. */
   durationMs: number | null;
+  /** A first-reply step that got no reply within its bound: durationMs is how long it tried. */
+  noReply?: true;
 }
 
 export function parseOkLine(line: string): ApplyProgress | null {
   if (!line.startsWith(`${MARK_OK} `)) return null;
-  const [, stepId = '', nanos] = line.split(' ');
-  return { stepId, durationMs: nanos ? Number(nanos) / 1e6 : null };
+  const [, stepId = '', nanos, note] = line.split(' ');
+  return { stepId, durationMs: nanos ? Number(nanos) / 1e6 : null, ...(note === NO_REPLY ? { noReply: true as const } : {}) };
 }
 
 export interface ApplyFailure {

@@ -3,6 +3,7 @@
 import { CnlabError, toCnlabError } from '../errors';
 import type { HostExecutor } from '../exec/executor';
 import { parseFailure, parseOkLine, renderApplyScript } from './apply-script';
+import { parseCniChecks, renderCniCheckScript, type CniCheckOutcome } from './cni-check-script';
 import { parseLeftovers, parseStatus, parseSwept, renderStatusScript, renderSweepScript, renderTeardownScript, type LabOnHost, type Leftover } from './ledger-scripts';
 import { labNames } from './naming';
 import type { LabPlan, PlannedContainer, StepPhase } from './plan';
@@ -10,7 +11,7 @@ import { parsePings, renderVerifyScript, type VerifyOutcome } from './verify-scr
 
 export type LabEvent =
   | { type: 'host'; host: string; status: 'tearing-down-previous' | 'applying' | 'applied' | 'failed' | 'rolling-back' | 'rolled-back' }
-  | { type: 'step'; host: string; stepId: string; container: string | null; phase: StepPhase | null; durationMs: number | null };
+  | { type: 'step'; host: string; stepId: string; container: string | null; phase: StepPhase | null; durationMs: number | null; noReply?: true };
 
 export interface ApplyOptions {
   /** Time each step on the host (per-container breakdown); costs a little per step. */
@@ -23,12 +24,19 @@ export interface ApplyOptions {
   failAfter?: { host: string; stepId: string };
 }
 
+/**
+ * One step's time, measured on its host (`date +%s%N` before and after, so each duration includes
+ * about one `date` start, ~1 ms). Per container the phases come in order: netns, links, addresses,
+ * link-up, shaping (when shaped), first-reply (the time until the first ping reply).
+ */
 export interface StepTiming {
   host: string;
   stepId: string;
   container: string | null;
   phase: StepPhase | null;
   durationMs: number;
+  /** first-reply only: no reply came within the bound; durationMs is how long it tried. */
+  noReply?: true;
 }
 
 export interface ApplyResult {
@@ -84,7 +92,14 @@ export class LabRuntime {
               const ok = parseOkLine(line);
               if (!ok) return;
               const step = stepIndex.get(`${hostPlan.host}\0${ok.stepId}`);
-              const event = { host: hostPlan.host, stepId: ok.stepId, container: step?.container ?? null, phase: step?.phase ?? null, durationMs: ok.durationMs };
+              const event = {
+                host: hostPlan.host,
+                stepId: ok.stepId,
+                container: step?.container ?? null,
+                phase: step?.phase ?? null,
+                durationMs: ok.durationMs,
+                ...(ok.noReply ? { noReply: true as const } : {}),
+              };
               if (ok.durationMs !== null) timings.push({ ...event, durationMs: ok.durationMs });
               options.onEvent?.({ type: 'step', ...event });
             },
@@ -173,6 +188,18 @@ export class LabRuntime {
       const replied = replies.get(index) ?? false;
       return { ...expectation, replied, ok: replied === expectation.reachable };
     });
+  }
+
+  /**
+   * CNI CHECK (backend cni) on the given hosts: each plugin ADD the apply recorded there is checked by
+   * the same plugin with the same config and its result as prevResult. Runs from what is on the host.
+   */
+  async check(labId: string, hosts: readonly string[]): Promise<CniCheckOutcome[]> {
+    const script = renderCniCheckScript(labNames(labId));
+    const results = await Promise.all(
+      hosts.map(async (host) => parseCniChecks(host, (await this.executorFor(host).runScript(script, { ...PRIVILEGED, timeoutMs: 120_000 })).stdout)),
+    );
+    return results.flat();
   }
 
   private async labStates(labId: string, hosts: readonly string[]): Promise<Map<string, LabOnHost>> {

@@ -15,6 +15,7 @@ import { labNames } from './naming';
 import type { LabPlan } from './plan';
 import { planLab } from './planner';
 import { parseTopologyText, type TopologySpec } from './topology-schema';
+import type { CniCheckOutcome } from './cni-check-script';
 import type { VerifyOutcome } from './verify-script';
 
 /** Cached facts younger than this are used for planning; older ones are probed again. */
@@ -72,7 +73,8 @@ export class LabService {
     return Object.fromEntries(entries);
   }
 
-  async plan(spec: TopologySpec): Promise<LabPlan> {
+  /** `measureFirstReply`: plan the first-reply measurements that timed applies run. */
+  async plan(spec: TopologySpec, options: { measureFirstReply?: boolean } = {}): Promise<LabPlan> {
     const facts = await this.factsFor(spec.hosts);
     const managementAddress = Object.fromEntries(
       spec.hosts.map((name) => {
@@ -82,7 +84,7 @@ export class LabService {
         return [name, address];
       }),
     );
-    return planLab(spec, { facts, managementAddress });
+    return planLab(spec, { facts, managementAddress, measureFirstReply: options.measureFirstReply === true });
   }
 
   /** The exact script each host would run, for `topology plan` (dry run). */
@@ -91,7 +93,7 @@ export class LabService {
   }
 
   async apply(spec: TopologySpec, options: ApplyOptions = {}): Promise<AppliedLab> {
-    const plan = await this.plan(spec);
+    const plan = await this.plan(spec, { measureFirstReply: options.timings === true });
     const result = await this.runtime.apply(plan, options);
     const previous = result.status === 'unchanged' ? await this.store.find(plan.labId) : null;
     const record: LabRecord = previous ?? {
@@ -105,6 +107,7 @@ export class LabService {
       expectations: plan.expectations,
       timings: result.timings,
       hostDurationsMs: result.hostDurationsMs,
+      ...(plan.controlPlanes ? { controlPlanes: plan.controlPlanes } : {}),
     };
     if (!previous) await this.store.save(record);
     return { ...result, record };
@@ -112,6 +115,20 @@ export class LabService {
 
   async verify(labId: string): Promise<VerifyOutcome[]> {
     return this.runtime.verify(await this.store.get(labId));
+  }
+
+  /**
+   * CNI CHECK of every plugin ADD of a `backend: cni` lab, on the hosts where its containers have
+   * namespaces of their own. A separate step from verify: verify asks whether packets flow, check asks
+   * each plugin whether what it set up is still as it left it.
+   */
+  async check(labId: string): Promise<CniCheckOutcome[]> {
+    const record = await this.store.get(labId);
+    if (record.topology.backend !== 'cni') {
+      throw new CnlabError('invalid-input', `lab ${labId} was applied with backend ${record.topology.backend}: CNI CHECK applies to labs applied with backend: cni`);
+    }
+    const hosts = record.hosts.filter((host) => record.containers.some((container) => container.host === host && container.netns !== null && container.sharesWith === null));
+    return this.runtime.check(labId, hosts);
   }
 
   /**

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { CnlabError } from '../errors';
 import { writeFileAtomic } from '../fs/atomic-write';
 import type { StepTiming } from './lab-runtime';
-import type { PlannedContainer, ReachabilityExpectation } from './plan';
+import type { ControlPlanePlan, PlannedContainer, ReachabilityExpectation } from './plan';
 import type { TopologySpec } from './topology-schema';
 
 export interface LabRecord {
@@ -19,6 +19,8 @@ export interface LabRecord {
   expectations: ReachabilityExpectation[];
   timings: StepTiming[];
   hostDurationsMs: Record<string, number>;
+  /** Labs with an etcd or bgp control plane: their daemons, versions and configs (optional field). */
+  controlPlanes?: ControlPlanePlan[];
 }
 
 export class LabStore {

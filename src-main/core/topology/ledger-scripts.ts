@@ -38,6 +38,9 @@ function leftoversFunction(): string {
     `  ip netns list 2>/dev/null | awk '{print $1}' | grep "^${NETNS_PREFIX}$lab-" | sed "s/^/${MARK_LEFT} netns /"`,
     `  ip -o link show 2>/dev/null | awk -v a="${LINK_ALIAS_PREFIX}$lab" '{n=$2; sub(":$","",n); sub("@.*","",n); for(i=1;i<NF;i++) if($i=="alias" && $(i+1)==a) print n}' | sed "s/^/${MARK_LEFT} link /"`,
     `  nft list table ip "cnlab_$(printf %s "$lab" | tr - _)" >/dev/null 2>&1 && echo "${MARK_LEFT} nft-table cnlab_$lab"`,
+    // Daemons of the control planes (etcd, BIRD, watch agent) run from the lab's folder. The pattern is
+    // read from stdin so that grep's own command line does not match it.
+    `  printf '%s\\n' "${LEDGER_ROOT}/$lab/" | grep -lsF -f - /proc/[0-9]*/cmdline 2>/dev/null | sed 's|^/proc/||; s|/cmdline$||' | sed "s/^/${MARK_LEFT} process /"`,
     '  true',
     '}',
   ].join('\n');

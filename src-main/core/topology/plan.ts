@@ -1,10 +1,20 @@
 // The plan: what cnlab will do on each host, as ordered steps, each naming the kernel objects it
 // creates and how to remove them. Planners produce it (pure); the host runtime executes it.
 
-/** Where a step's time goes in launch-time breakdowns (Table VI of Suo et al.). */
-export type StepPhase = 'host' | 'netns' | 'links' | 'addresses' | 'link-up' | 'routes' | 'nat' | 'control-plane' | 'shaping';
+/**
+ * Where a step's time goes in launch-time breakdowns (Table VI of Suo et al.). `first-reply` is a
+ * measurement, not a change: the time from a container's link being up until it gets its first ping
+ * reply (timed applies only).
+ */
+export type StepPhase = 'host' | 'netns' | 'links' | 'addresses' | 'link-up' | 'routes' | 'nat' | 'control-plane' | 'shaping' | 'first-reply'
+  /** backend cni: a container's plugin runs (CNI ADD), which make its links, addresses and routes at once. */
+  | 'cni';
 
-export type LedgerKind = 'netns' | 'link' | 'nft-table' | 'route' | 'neigh' | 'fdb' | 'sysctl' | 'process' | 'file' | 'qdisc';
+export type LedgerKind = 'netns' | 'link' | 'nft-table' | 'route' | 'neigh' | 'fdb' | 'sysctl' | 'process' | 'file' | 'qdisc'
+  /** backend cni: one plugin ADD; its undo runs the same plugin with CNI_COMMAND=DEL and the same config. */
+  | 'cni'
+  /** controlPlane etcd: one exact key cnlab wrote into the lab's etcd (never a prefix). */
+  | 'etcd-key';
 
 /**
  * One object cnlab creates on a host. `undo` is one line of sh that removes it and is harmless when
@@ -23,6 +33,14 @@ export interface LedgerEntry {
  */
 export type StepCommand =
   | { kind: 'ip-batch'; netns: string | null; lines: string[] }
+  /** Like ip-batch, through one `tc -batch` (in a namespace with `tc -n`): qdiscs and classes. */
+  | { kind: 'tc-batch'; netns: string | null; lines: string[] }
+  /**
+   * A measurement, run by timed applies only (untimed ones skip it): ping `address` from inside
+   * `netns` until the first reply, bounded in tries and time. It never fails the apply; when no
+   * reply comes its timing says so.
+   */
+  | { kind: 'first-reply'; netns: string; address: string }
   /**
    * `background`: fire-and-forget work that nothing later depends on (a gratuitous ARP): it runs in
    * parallel with the rest, its failure does not fail the apply, and nothing waits for it.
@@ -79,6 +97,28 @@ export interface ReachabilityExpectation {
   reachable: boolean;
 }
 
+/** A daemon a control plane runs on one host, as planned: where its files live and what version the probe saw. */
+export interface ControlPlaneDaemon {
+  host: string;
+  program: 'etcd' | 'bird' | 'watch-agent';
+  /** From the host's probed facts; null when unknown. Each host also keeps what it ran in `version` beside the config. */
+  version: string | null;
+  configFile: string;
+  pidFile: string;
+  logFile: string;
+}
+
+/** A network's dynamic control plane (vxlan + etcd, routed + bgp): its daemons, settings and config files. */
+export interface ControlPlanePlan {
+  network: string;
+  kind: 'etcd' | 'bgp';
+  daemons: ControlPlaneDaemon[];
+  /** As applied: ports, key prefix, AS, timers, kernel metric, range. */
+  settings: Record<string, string | number>;
+  /** Per host: path → content of each config file cnlab writes there (BIRD's, etcd's, the watch agent). */
+  configs: Record<string, Record<string, string>>;
+}
+
 export interface LabPlan {
   labId: string;
   /** sha256 of the canonical topology and the facts that shaped the plan: unchanged ⇒ re-apply is a no-op. */
@@ -86,6 +126,8 @@ export interface LabPlan {
   hosts: HostPlan[];
   containers: PlannedContainer[];
   expectations: ReachabilityExpectation[];
+  /** Only labs with a dynamic control plane (etcd, bgp) have it (optional field, added with them). */
+  controlPlanes?: ControlPlanePlan[];
 }
 
 /**

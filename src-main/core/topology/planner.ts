@@ -18,13 +18,17 @@ import {
   type PlanContext,
   type PlanInputs,
 } from './modes/common';
+import { cniContainerSteps, cniInterfaces, cniProblems, withCniHostSteps } from './modes/cni';
 import { sharingContainer } from './modes/container-mode';
+import { controlPlaneFinalSteps, controlPlanesOf } from './modes/control-planes';
 import { hostModeInterface } from './modes/host-mode';
 import { stackedInterface } from './modes/macvlan';
 import { netnsStep, noneInterface } from './modes/namespace';
 import { vxlanHostSteps, vxlanInterface } from './modes/overlay';
 import { expectations } from './modes/reachability';
 import { routedHostSteps, routedInterface } from './modes/routed';
+import { containerShapingStep, shapingFeatures, underlayShapingSteps } from './modes/shaping';
+import { firstReplyStep } from './modes/first-reply';
 import type { HostPlan, LabPlan, PlannedContainer, PlannedInterface, PlanStep, StepCommand } from './plan';
 import type { NetworkSpec, TopologySpec } from './topology-schema';
 import { factProblems, MODE_FEATURES, structureProblems } from './validate';
@@ -55,17 +59,23 @@ export function planLab(spec: TopologySpec, context: PlanContext): LabPlan {
   const problems = factProblems(model, hosts);
   const ipam = allocateAddresses(ipamRequest(model, hosts));
   problems.push(...ipam.problems);
+  problems.push(...cniProblems(model, hosts, problems.length === 0 ? { model, hosts, ipam: ipam.networks } : null));
   if (problems.length > 0) throw refusal(problems);
 
   const inputs: PlanInputs = { model, hosts, ipam: ipam.networks };
-  const steps = new Map<string, PlanStep[]>(spec.hosts.map((host) => [host, hostLevelSteps(inputs, host)]));
+  const steps = new Map<string, PlanStep[]>(spec.hosts.map((host) => [host, [...withCniHostSteps(inputs, host, hostLevelSteps(inputs, host)), ...underlayShapingSteps(inputs, host)]]));
   const planned = new Map<string, PlannedContainer>();
   for (const container of model.containers) {
     if (container.shareNetnsWith !== null) continue;
     const result = planContainer(inputs, container);
+    // After link-up: shaping, then (timed applies) the first ping reply, which the shaping affects.
+    const shaping = containerShapingStep(inputs, result.planned);
+    const firstReply = context.measureFirstReply ? firstReplyStep(inputs, result.planned, [...planned.values()]) : null;
     planned.set(container.name, result.planned);
-    steps.get(container.host)?.push(...result.steps);
+    steps.get(container.host)?.push(...result.steps, ...(shaping ? [shaping] : []), ...(firstReply ? [firstReply] : []));
   }
+  // Dynamic control planes: /32 announcements and the waits for convergence come after every container.
+  for (const host of spec.hosts) steps.get(host)?.push(...controlPlaneFinalSteps(inputs, host));
   const containers = model.containers.map((container) => {
     if (container.shareNetnsWith === null) return planned.get(container.name) as PlannedContainer;
     const owner = planned.get(container.shareNetnsWith);
@@ -87,7 +97,13 @@ export function planLab(spec: TopologySpec, context: PlanContext): LabPlan {
     hosts: hostPlans,
     containers,
     expectations: expectations(model, containers),
+    ...controlPlanesField(inputs),
   };
+}
+
+function controlPlanesField(inputs: PlanInputs): Pick<LabPlan, 'controlPlanes'> {
+  const controlPlanes = controlPlanesOf(inputs);
+  return controlPlanes.length > 0 ? { controlPlanes } : {};
 }
 
 function ipamRequest(model: LabModel, hosts: ReadonlyMap<string, HostInfo>): IpamRequest {
@@ -187,6 +203,9 @@ function planContainer(inputs: PlanInputs, container: LabContainer): { planned: 
     interfaces.push(work.planned);
     works.push(work);
   });
+  if (inputs.model.spec.backend === 'cni') {
+    return { planned: planned(netns, cniInterfaces(inputs.model, interfaces)), steps: cniContainerSteps(inputs, container) };
+  }
 
   const steps: PlanStep[] = [netnsStep(inputs.model, container.name)];
   const step = (suffix: string, phase: PlanStep['phase'], description: string, creates: PlanStep['creates'], run: StepCommand[]): void => {
@@ -243,6 +262,7 @@ function fingerprintOf(model: LabModel, hosts: ReadonlyMap<string, HostInfo>): s
         if (parent !== null) parents[parent] = info.facts.nics.find((nic) => nic.name === parent)?.mtu ?? null;
       }
     }
+    for (const feature of shapingFeatures(model, host)) features[feature] = info.facts.kernelFeatures[feature]?.supported ?? 'unknown';
     facts[host] = { address: info.address, nic: info.nic?.name ?? null, mtu: info.nic?.mtu ?? null, parents, features };
   }
   return createHash('sha256')

@@ -13,11 +13,104 @@ const ipv4 = z.ipv4();
 const cidr4 = z.cidrv4();
 const nicName = z.string().regex(/^[A-Za-z0-9_.@-]{1,15}$/, 'an interface name has 1-15 letters, digits, "_", ".", "@" or "-"');
 const mtu = z.number().int().min(576).max(65535);
+const tcpPort = z.number().int().min(1).max(65535);
 
 export const MODES = ['none', 'bridge', 'host', 'macvlan', 'ipvlan', 'nat', 'vxlan', 'routed'] as const;
 export type NetworkMode = (typeof MODES)[number];
 
-const base = { name: objectName, subnet: cidr4.optional() };
+// Link shaping with tc: every value reaches a tc command line, so each follows tc's own syntax,
+// narrowed to a strict pattern (no spaces, no shell characters, SI units only).
+const TC_RATE = /^(\d{1,10}(?:\.\d{1,6})?)([kmgt]?)(bit|bps)$/;
+const TC_SIZE = /^(\d{1,10})(b|k|kb|m|mb|kbit|mbit)?$/;
+const TC_TIME = /^(\d{1,7}(?:\.\d{1,3})?)(s|ms|us)$/;
+const SI: Readonly<Record<string, number>> = { '': 1, k: 1e3, m: 1e6, g: 1e9, t: 1e12 };
+
+/** A tc rate in bits per second ("bps" is bytes per second in tc), or null when it is not one. */
+export function tcRateBitsPerSecond(rate: string): number | null {
+  const match = TC_RATE.exec(rate);
+  if (!match) return null;
+  return Number(match[1]) * (SI[match[2] ?? ''] ?? 1) * (match[3] === 'bps' ? 8 : 1);
+}
+
+/** A tc size in bytes (tc's binary units: k = 1024 bytes, kbit = 128 bytes), or null. */
+export function tcSizeBytes(size: string): number | null {
+  const match = TC_SIZE.exec(size);
+  if (!match) return null;
+  const unit: Readonly<Record<string, number>> = { '': 1, b: 1, k: 1024, kb: 1024, m: 1024 ** 2, mb: 1024 ** 2, kbit: 128, mbit: 128 * 1024 };
+  return Number(match[1]) * (unit[match[2] ?? ''] ?? 1);
+}
+
+/** A tc time in microseconds, or null. */
+export function tcTimeMicros(time: string): number | null {
+  const match = TC_TIME.exec(time);
+  if (!match) return null;
+  return Number(match[1]) * ({ s: 1e6, ms: 1e3, us: 1 } as const)[match[2] as 's' | 'ms' | 'us'];
+}
+
+export const MIN_SHAPING_RATE = 8_000;
+export const MAX_SHAPING_RATE = 400e9;
+/** A burst must hold at least one full frame of a 1500-byte MTU link. */
+export const MIN_SHAPING_BURST = 1600;
+
+const tcTime = (what: string) => z.string().regex(TC_TIME, `${what} is a tc time such as "10ms", "1.5ms", "500us" or "1s"`);
+
+const shapingFields = {
+  /** Rate limit (tbf, or htb with one class where the kernel lacks tbf), e.g. "1gbit", "100mbit". */
+  rate: z
+    .string()
+    .regex(TC_RATE, 'rate is a tc rate such as "100mbit" or "1gbit" (bit, kbit, mbit, gbit, tbit; bps, kbps, … are bytes per second)')
+    .refine((rate) => {
+      const bits = tcRateBitsPerSecond(rate) ?? 0;
+      return bits >= MIN_SHAPING_RATE && bits <= MAX_SHAPING_RATE;
+    }, 'rate must be between 8kbit and 400gbit')
+    .optional(),
+  /** The token bucket's size (default: 4 ms worth of rate, at least 16 KiB). */
+  burst: z
+    .string()
+    .regex(TC_SIZE, 'burst is a tc size in bytes such as "32k", "25000" or "1mb"')
+    .refine((size) => (tcSizeBytes(size) ?? 0) >= MIN_SHAPING_BURST, `burst must hold at least one full frame: ${MIN_SHAPING_BURST} bytes or more`)
+    .optional(),
+  /** How long a packet may wait in the rate limiter before it is dropped (tbf; default 50ms). */
+  latency: tcTime('latency').optional(),
+  /** One-way delay added in each direction of the link (netem). */
+  delay: tcTime('delay').optional(),
+  /** Random variation of the delay (netem; needs delay). */
+  jitter: tcTime('jitter').optional(),
+  /** Random loss in percent of packets, as 0.5 or "0.5%" (netem). */
+  loss: z
+    .union([z.number().min(0).max(100), z.string().regex(/^\d{1,3}(?:\.\d{1,4})?%$/, 'loss is a percentage such as 0.5 or "0.5%"')])
+    .refine((loss) => (typeof loss === 'number' ? loss : Number(loss.slice(0, -1))) <= 100, 'loss is at most 100%')
+    .optional(),
+};
+
+type ShapingFields = { [K in keyof typeof shapingFields]?: z.infer<(typeof shapingFields)[K]> };
+
+/** Combinations tc cannot make sense of, refused with the field to fix. */
+function checkShaping(value: ShapingFields, ctx: z.RefinementCtx): void {
+  if (value.rate === undefined && value.delay === undefined && value.loss === undefined) {
+    ctx.addIssue({ code: 'custom', message: 'shaping needs at least one of rate, delay or loss' });
+  }
+  if (value.rate === undefined) {
+    for (const field of ['burst', 'latency'] as const) {
+      if (value[field] !== undefined) ctx.addIssue({ code: 'custom', path: [field], message: `${field} belongs to a rate limit: set rate too, or remove ${field}` });
+    }
+  }
+  if (value.jitter !== undefined && value.delay === undefined) ctx.addIssue({ code: 'custom', path: ['jitter'], message: 'jitter varies the delay: set delay too, or remove jitter' });
+}
+
+/** Shaping of a container link: applied to both ends of each link of the network (see modes/shaping.ts). */
+export const shapingSchema = z.object(shapingFields).strict().superRefine(checkShaping);
+
+/**
+ * Shaping of a host's underlay NIC (egress). Never the management NIC: cnlab must not change it, so
+ * `nic` must name another NIC of the host (validation refuses the management one).
+ */
+export const underlayShapingSchema = z
+  .object({ host: hostNameSchema, nic: nicName.optional(), ...shapingFields })
+  .strict()
+  .superRefine(checkShaping);
+
+const base = { name: objectName, subnet: cidr4.optional(), shaping: shapingSchema.optional() };
 
 export const networkSchema = z.discriminatedUnion('mode', [
   z.object({ ...base, mode: z.literal('none'), options: z.object({}).strict().default({}) }),
@@ -61,6 +154,10 @@ export const networkSchema = z.discriminatedUnion('mode', [
         port: z.number().int().min(1).max(65535).default(4789),
         mtu: z.union([z.literal('auto'), mtu]).default('auto'),
         controlPlane: z.enum(['static', 'etcd']).default('static'),
+        /** controlPlane etcd: the lab's etcd client port on its host's management address (default 23790, see modes/etcd-plane.ts). */
+        etcdClientPort: tcpPort.optional(),
+        /** controlPlane etcd: its peer port, on the host's loopback only (default 23800). */
+        etcdPeerPort: tcpPort.optional(),
       })
       .strict()
       .default({ vni: 42, port: 4789, mtu: 'auto', controlPlane: 'static' }),
@@ -69,7 +166,25 @@ export const networkSchema = z.discriminatedUnion('mode', [
     ...base,
     mode: z.literal('routed'),
     options: z
-      .object({ controlPlane: z.enum(['static', 'bgp']).default('static'), mtu: mtu.optional() })
+      .object({
+        controlPlane: z.enum(['static', 'bgp']).default('static'),
+        mtu: mtu.optional(),
+        // controlPlane bgp only (BIRD, modes/bgp-plane.ts); unset ones take BIRD's defaults.
+        /** The lab's private AS of its iBGP mesh (default 64512). */
+        asn: z.number().int().min(1).max(4_294_967_295).optional(),
+        /** BGP port of every host's BIRD, bound to its management address (default 179). */
+        bgpPort: tcpPort.optional(),
+        /** Seconds from BIRD's start to its first connection attempt (BIRD's connect delay time, default 5). */
+        connectDelayTime: z.number().int().min(1).max(3600).optional(),
+        /** Seconds between connection attempts to a peer that did not answer (connect retry time, default 120). */
+        connectRetryTime: z.number().int().min(1).max(3600).optional(),
+        /** BGP hold time in seconds (default 240); a peer silent this long is dropped. */
+        holdTime: z.number().int().min(3).max(65535).optional(),
+        /** Seconds between keepalives (default a third of holdTime); must be below holdTime. */
+        keepaliveTime: z.number().int().min(1).max(65535).optional(),
+        /** Metric of the routes BIRD installs; BIRD deletes every route of its own metric with proto bird, so each lab gets its own (default derived from the lab name). */
+        kernelMetric: z.number().int().min(1).max(65535).optional(),
+      })
       .strict()
       .default({ controlPlane: 'static' }),
   }),
@@ -103,6 +218,8 @@ export const topologySchema = z
     addressPool: cidr4.default('198.19.0.0/16'),
     networks: z.array(networkSchema).max(32).default([]),
     containers: z.array(containerSchema).min(1).max(2000),
+    /** Rate, delay and loss on hosts' underlay NICs (never the management NIC). */
+    underlayShaping: z.array(underlayShapingSchema).max(64).optional(),
   })
   .strict();
 
@@ -110,6 +227,8 @@ export type NetworkSpec = z.infer<typeof networkSchema>;
 export type ContainerSpec = z.infer<typeof containerSchema>;
 export type TopologySpec = z.infer<typeof topologySchema>;
 export type TopologyInput = z.input<typeof topologySchema>;
+export type ShapingSpec = z.infer<typeof shapingSchema>;
+export type UnderlayShapingSpec = z.infer<typeof underlayShapingSchema>;
 
 function describeIssues(error: z.ZodError, source: string): string {
   return error.issues

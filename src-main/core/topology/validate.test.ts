@@ -212,7 +212,7 @@ describe('kernel feature refusals, decided from the facts', () => {
     expect(() => planLab(specOf(input), contextFor(['h1', 'h2'], { h1: { features: IPVLAN_SUPPORTED } }))).not.toThrow();
   });
 
-  it('refuses controlPlane etcd and bgp for now', () => {
+  it('refuses controlPlane etcd and bgp where the probe found no etcd or BIRD (more in modes/control-planes.test.ts)', () => {
     const input = one(
       [
         { name: 'ov', mode: 'vxlan', options: { controlPlane: 'etcd' } },
@@ -221,8 +221,8 @@ describe('kernel feature refusals, decided from the facts', () => {
       [{ name: 'c1', host: 'h1', networks: ['ov', 'rt'] }],
     );
     expect(refusal(input)).toEqual([
-      'network ov: controlPlane etcd is not supported yet: use controlPlane: static',
-      'network rt: controlPlane bgp is not supported yet: use controlPlane: static',
+      "network ov (controlPlane etcd): etcd is not installed on host h1, which runs the lab's etcd: install it there (Debian: apt-get install etcd-server etcd-client)",
+      'network rt (controlPlane bgp): BIRD is not installed on host h1: install it there (Debian: apt-get install bird2)',
     ]);
   });
 });
@@ -395,7 +395,7 @@ describe('address refusals', () => {
     };
     expect(refusal(input)).toEqual([
       'network ipv: ipvlan is not available on host h1: its kernel has no ipvlan support (Error: Unknown device type.)',
-      'network ov: controlPlane etcd is not supported yet: use controlPlane: static',
+      "network ov (controlPlane etcd): etcd is not installed on host h1, which runs the lab's etcd: install it there (Debian: apt-get install etcd-server etcd-client)",
       'addressPool 198.19.0.0/24 has 1 free /24 block(s) but the topology needs 3 (one per host and network for bridge, nat, vxlan and routed; one per network for macvlan and ipvlan): use a larger addressPool such as a /16',
     ]);
   });

@@ -3,7 +3,9 @@
 import type { KernelFeature } from '../hosts/host-facts';
 import { cidrContains, parseIpv4 } from './ipam';
 import { ADDRESSLESS_MODES, expandContainers, type HostInfo, type LabContainer, type LabModel, type PlanContext } from './modes/common';
+import { controlPlaneLabProblems, controlPlaneProblems } from './modes/control-planes';
 import { VXLAN_OVERHEAD } from './modes/overlay';
+import { shapingProblems, underlayStructureProblems } from './modes/shaping';
 import type { NetworkMode, NetworkSpec, TopologySpec } from './topology-schema';
 
 /** What each mode needs from a host's kernel, decided per host from its facts. */
@@ -22,7 +24,7 @@ export const MODE_FEATURES: Readonly<Record<NetworkMode, readonly KernelFeature[
 export const MIN_OVERLAY_MTU = 1280;
 
 /** Step ids a container named "net" would share with a network's host step. */
-const CONTAINER_STEP_SUFFIXES = new Set(['netns', 'links', 'addresses', 'link-up']);
+const CONTAINER_STEP_SUFFIXES = new Set(['netns', 'links', 'addresses', 'link-up', 'shaping', 'first-reply', 'cni']);
 
 function describeSource(container: LabContainer): string {
   return container.source.count === undefined ? `container ${container.name}` : `container ${container.source.name} with count ${container.source.count}`;
@@ -111,6 +113,7 @@ export function structureProblems(spec: TopologySpec, context: PlanContext): str
       }
     }
   }
+  problems.push(...underlayStructureProblems(spec));
   return problems;
 }
 
@@ -159,9 +162,7 @@ export function factProblems(model: LabModel, hosts: ReadonlyMap<string, HostInf
     }
     switch (network.mode) {
       case 'vxlan': {
-        if (network.options.controlPlane !== 'static') {
-          problems.push(`network ${network.name}: controlPlane ${network.options.controlPlane} is not supported yet: use controlPlane: static`);
-        }
+        problems.push(...controlPlaneProblems(network, participants.map(host)));
         const key = `${network.options.vni}/${network.options.port}`;
         const holder = vxlanIds.get(key);
         if (holder !== undefined && participants.some((name) => (model.hostsOf.get(holder) ?? []).includes(name))) {
@@ -173,9 +174,7 @@ export function factProblems(model: LabModel, hosts: ReadonlyMap<string, HostInf
         break;
       }
       case 'routed': {
-        if (network.options.controlPlane !== 'static') {
-          problems.push(`network ${network.name}: controlPlane ${network.options.controlPlane} is not supported yet: use controlPlane: static`);
-        }
+        problems.push(...controlPlaneProblems(network, participants.map(host)));
         const known = participants.filter((name) => needAddress(name, `network ${network.name} (mode routed, the next hop of its routes)`));
         problems.push(...routedUnderlayProblems(network, known.map(host)));
         break;
@@ -192,6 +191,8 @@ export function factProblems(model: LabModel, hosts: ReadonlyMap<string, HostInf
     }
   }
   problems.push(...natPortProblems(model));
+  problems.push(...controlPlaneLabProblems(model));
+  problems.push(...shapingProblems(model, hosts));
   for (const container of model.containers) {
     const only = container.networks.length === 1 ? model.networks.get(container.networks[0] ?? '') : undefined;
     if (only?.mode === 'host') needAddress(container.host, `container ${container.name} (host mode)`);

@@ -13,6 +13,11 @@ export interface PlanContext {
   facts: Record<string, HostFacts>;
   /** The address cnlab reaches each host at (its management/underlay address). */
   managementAddress: Record<string, string>;
+  /**
+   * Plan the first-reply measurement of each container (modes/first-reply.ts), which only timed
+   * applies run. Off by default: it changes nothing on the hosts and is not part of the fingerprint.
+   */
+  measureFirstReply?: boolean;
 }
 
 export interface LabContainer {

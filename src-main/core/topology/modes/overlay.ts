@@ -1,5 +1,6 @@
 // VXLAN overlay with flannel's layout: a bridge and /24 per host, a VTEP holding the block's .0/32, and
-// (static control plane) neighbour, FDB and route entries per peer host written by cnlab itself.
+// neighbour, FDB and route entries per peer host: written by cnlab itself (static control plane) or by
+// the watch agent from the leases in the lab's etcd (controlPlane etcd, etcd-plane.ts).
 import { createHash } from 'node:crypto';
 import { shellCommand } from '../../shell/quote';
 import { formatCidr, formatIpv4 } from '../ipam';
@@ -7,6 +8,8 @@ import { batchLine, type PlanStep } from '../plan';
 import type { NetworkSpec } from '../topology-schema';
 import { bridgeStep, vethInterface } from './bridge';
 import { aliasWords, blockOf, hostInfo, ipBatch, linkEntry, type InterfaceWork, type LabContainer, type PlanInputs } from './common';
+import { isDynamicControlPlane, rangeRoute } from './dynamic-routes';
+import { etcdAgentStep, etcdLayout, etcdServerStep } from './etcd-plane';
 
 export type VxlanNetwork = Extract<NetworkSpec, { mode: 'vxlan' }>;
 
@@ -40,7 +43,6 @@ function peersOf(inputs: PlanInputs, network: string, host: string): string[] {
 }
 
 export function vxlanHostSteps(inputs: PlanInputs, network: VxlanNetwork, host: string): PlanStep[] {
-  if (network.options.controlPlane !== 'static') throw new Error(`internal: controlPlane ${network.options.controlPlane} reached the planner`);
   const info = hostInfo(inputs, host);
   if (info.address === null || info.nic === null) throw new Error(`internal: host ${host} has no underlay for network ${network.name}`);
   const mtu = vxlanMtu(inputs, network);
@@ -66,6 +68,13 @@ export function vxlanHostSteps(inputs: PlanInputs, network: VxlanNetwork, host: 
       ],
     },
   ];
+  if (network.options.controlPlane === 'etcd') {
+    // The peers' entries come from the watch agent; the etcd host starts etcd first.
+    const layout = etcdLayout(inputs, network);
+    if (layout.host === host) steps.push(etcdServerStep(inputs, network, layout));
+    steps.push(etcdAgentStep(inputs, network, layout, host, vtep, vtepMac(inputs, network.name, host)));
+    return steps;
+  }
   const peers = peersOf(inputs, network.name, host);
   if (peers.length === 0) return steps;
   const lines: string[] = [];
@@ -90,10 +99,16 @@ export function vxlanHostSteps(inputs: PlanInputs, network: VxlanNetwork, host: 
   return steps;
 }
 
-/** Routes to every other host's block of the network via the local gateway; the host forwards them into the VTEP. */
+/**
+ * Container routes to every other host's block of the network via the local gateway; the host forwards
+ * them into the VTEP (or the underlay, routed mode). With a dynamic control plane: the network's range.
+ */
 export function peerRoutes(inputs: PlanInputs, network: string, host: string): (string | number)[][] {
   const gateway = blockOf(inputs, network, host).gateway;
   if (gateway === null) throw new Error(`internal: network ${network} has no gateway on host ${host}`);
+  // A dynamic control plane learns the blocks at run time: the whole range goes to the gateway.
+  const spec = inputs.model.networks.get(network);
+  if (spec && isDynamicControlPlane(spec)) return [rangeRoute(inputs, network, formatIpv4(gateway))];
   return peersOf(inputs, network, host).map((peer) => [formatCidr(blockOf(inputs, network, peer).subnet), 'via', formatIpv4(gateway)]);
 }
 

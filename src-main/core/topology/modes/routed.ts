@@ -1,9 +1,11 @@
-// Routed networks, Calico's layout without BGP: a bridge and /24 per host, and (static control plane) a
-// plain route per peer host's block via that host's underlay address. No encapsulation at all.
+// Routed networks, Calico's layout: a bridge and /24 per host, and a plain route per peer host's block via
+// that host's underlay address, written by cnlab (static control plane) or learned by BIRD over iBGP
+// (controlPlane bgp, bgp-plane.ts). No encapsulation at all.
 import { shellCommand } from '../../shell/quote';
 import { formatCidr } from '../ipam';
 import { batchLine, type LedgerEntry, type PlanStep } from '../plan';
 import type { NetworkSpec } from '../topology-schema';
+import { birdStep } from './bgp-plane';
 import { bridgeStep, vethInterface } from './bridge';
 import { blockOf, hostInfo, type InterfaceWork, type LabContainer, type PlanInputs } from './common';
 import { peerRoutes } from './overlay';
@@ -11,8 +13,8 @@ import { peerRoutes } from './overlay';
 export type RoutedNetwork = Extract<NetworkSpec, { mode: 'routed' }>;
 
 export function routedHostSteps(inputs: PlanInputs, network: RoutedNetwork, host: string): PlanStep[] {
-  if (network.options.controlPlane !== 'static') throw new Error(`internal: controlPlane ${network.options.controlPlane} reached the planner`);
   const steps = [bridgeStep(inputs, network.name, host, network.options.mtu ?? null)];
+  if (network.options.controlPlane === 'bgp') return [...steps, birdStep(inputs, network, host)];
   const peers = (inputs.model.hostsOf.get(network.name) ?? []).filter((other) => other !== host);
   if (peers.length === 0) return steps;
   const lines: string[] = [];
