@@ -7,35 +7,18 @@ import type { CnlabError } from '../../src-main/core/errors';
 import type { HostTeardown } from '../../src-main/core/topology/lab-runtime';
 import { LabService } from '../../src-main/core/topology/lab-service';
 import type { LabRecord } from '../../src-main/core/topology/lab-store';
-import { parseTopologyText, type TopologySpec } from '../../src-main/core/topology/topology-schema';
+import { type TopologySpec } from '../../src-main/core/topology/topology-schema';
 import { expectNothingLeft } from '../support/lab-checks';
 import { openTestService, testbedHost, type ServiceFixture } from '../support/testbed-hosts';
 import { startTestbed, type Testbed } from '../testbed/testbed.ts';
+import { addressOf, iperf, testTopology } from '../support/lab-tools';
 
 let testbed: Testbed;
 let fixture: ServiceFixture;
 let labs: LabService;
 
-function topology(yaml: string): TopologySpec {
-  return parseTopologyText(`v: 1\naddressPool: 198.19.0.0/16\n${yaml}`, 'test topology');
-}
 
-/** A one-second iperf3 TCP transfer from one container to another; returns received bits/s. */
-async function iperf(labId: string, client: string, server: string, address: string): Promise<number> {
-  const serving = labs.exec(labId, server, ['timeout', '15', 'iperf3', '-s', '-1', '-p', '5301']);
-  await new Promise((resolve) => setTimeout(resolve, 400));
-  const result = await labs.exec(labId, client, ['iperf3', '-c', address, '-p', '5301', '-t', '1', '-J']);
-  await serving;
-  const report = JSON.parse(result.stdout) as { end?: { sum_received?: { bits_per_second?: number } }; error?: string };
-  if (report.error) throw new Error(`iperf3: ${report.error}`);
-  return report.end?.sum_received?.bits_per_second ?? 0;
-}
 
-function addressOf(record: LabRecord, name: string): string {
-  const address = record.containers.find((c) => c.name === name)?.interfaces[0]?.address;
-  if (!address) throw new Error(`container ${name} has no address`);
-  return address;
-}
 
 async function hostText(host: string, argv: string[]): Promise<string> {
   const result = await testbed.hostExec(host, argv);
@@ -87,7 +70,7 @@ async function exercise(spec: TopologySpec, transfer: { client: string; server: 
     const outcomes = await labs.verify(spec.name);
     expect(outcomes.length).toBeGreaterThan(0);
     expect(outcomes.filter((o) => !o.ok)).toEqual([]);
-    const bps = await iperf(spec.name, transfer.client, transfer.server, addressOf(applied.record, transfer.server).split('/')[0] ?? '');
+    const bps = await iperf(labs, spec.name, transfer.client, transfer.server, addressOf(applied.record, transfer.server));
     expect(bps).toBeGreaterThan(1e6);
     await expectRecordedResults(spec, applied.record);
     const checks = await labs.check(spec.name);
@@ -122,7 +105,7 @@ afterAll(async () => {
 describe('backend cni', () => {
   it('bridge on one host, with a none container and a pod', async () => {
     await exercise(
-      topology(
+      testTopology(
         `name: cnibr\nbackend: cni\nhosts: [h1]\nnetworks:\n  - { name: lan, mode: bridge }\n  - { name: iso, mode: none }\ncontainers:\n  - { name: c, count: 3, host: h1, networks: [lan] }\n  - { name: lone, host: h1, networks: [iso] }\n  - { name: side, host: h1, shareNetnsWith: c1 }\n`,
       ),
       { client: 'c1', server: 'c2' },
@@ -141,7 +124,7 @@ describe('backend cni', () => {
 
   it('macvlan across two hosts on the shared underlay', async () => {
     await exercise(
-      topology(`name: cnimv\nbackend: cni\nhosts: [h1, h2]\nnetworks:\n  - { name: mv, mode: macvlan }\ncontainers:\n  - { name: a, count: 2, host: h1, networks: [mv] }\n  - { name: b, host: h2, networks: [mv] }\n`),
+      testTopology(`name: cnimv\nbackend: cni\nhosts: [h1, h2]\nnetworks:\n  - { name: mv, mode: macvlan }\ncontainers:\n  - { name: a, count: 2, host: h1, networks: [mv] }\n  - { name: b, host: h2, networks: [mv] }\n`),
       { client: 'a1', server: 'b' },
     );
   });
@@ -153,7 +136,7 @@ describe('backend cni', () => {
     const seen = async (record: LabRecord): Promise<string[]> =>
       Promise.all(record.containers.map(async (c) => `${c.name} ${(await labs.exec(record.labId, c.name, ['ip', '-o', '-4', 'addr', 'show', 'dev', 'eth0'])).stdout.split(/\s+/)[3] ?? ''}`));
 
-    const iproute2 = await labs.apply(topology(yaml('iproute2')));
+    const iproute2 = await labs.apply(testTopology(yaml('iproute2')));
     let iproute2Seen: string[];
     try {
       iproute2Seen = await seen(iproute2.record);
@@ -161,7 +144,7 @@ describe('backend cni', () => {
       await labs.teardown('cnivx');
     }
     let cniSeen: string[] = [];
-    const record = await exercise(topology(yaml('cni')), { client: 'a1', server: 'c' }, async (applied) => {
+    const record = await exercise(testTopology(yaml('cni')), { client: 'a1', server: 'c' }, async (applied) => {
       cniSeen = await seen(applied);
     });
     expect(cniSeen).toEqual(iproute2Seen);
@@ -171,7 +154,7 @@ describe('backend cni', () => {
   });
 
   it('rolls back every plugin ADD on every host when the second host fails half-way', async () => {
-    const spec = topology(`name: cnirb\nbackend: cni\nhosts: [h1, h2]\nnetworks:\n  - { name: ov, mode: vxlan }\ncontainers:\n  - { name: a, count: 2, host: h1, networks: [ov] }\n  - { name: b, count: 2, host: h2, networks: [ov] }\n`);
+    const spec = testTopology(`name: cnirb\nbackend: cni\nhosts: [h1, h2]\nnetworks:\n  - { name: ov, mode: vxlan }\ncontainers:\n  - { name: a, count: 2, host: h1, networks: [ov] }\n  - { name: b, count: 2, host: h2, networks: [ov] }\n`);
     const before = await Promise.all(spec.hosts.map((host) => foreignState(host)));
     const plan = await labs.plan(spec);
     const error = await labs.runtime.apply(plan, { failAfter: { host: 'h2', stepId: 'b1/cni' } }).then(

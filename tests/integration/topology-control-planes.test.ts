@@ -6,40 +6,22 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labNames } from '../../src-main/core/topology/naming';
 import { LabService } from '../../src-main/core/topology/lab-service';
-import { parseTopologyText, type TopologySpec } from '../../src-main/core/topology/topology-schema';
 import { startTestbed, type Testbed } from '../testbed/testbed.ts';
 import { expectNothingLeft } from '../support/lab-checks';
 import { openTestService, testbedHost, type ServiceFixture } from '../support/testbed-hosts';
+import { addressOf, iperf, testTopology } from '../support/lab-tools';
 
 let testbed: Testbed;
 let fixture: ServiceFixture;
 let labs: LabService;
 const HOSTS = ['h1', 'h2', 'h3'];
 
-function topology(yaml: string): TopologySpec {
-  return parseTopologyText(`v: 1\naddressPool: 198.19.0.0/16\n${yaml}`, 'test topology');
-}
 
 async function hostSh(host: string, script: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return testbed.hostExec(host, ['sh', '-c', script]);
 }
 
-/** A one-second iperf3 TCP transfer from one container to another; returns received bits/s. */
-async function iperf(labId: string, client: string, server: string, address: string): Promise<number> {
-  const serving = labs.exec(labId, server, ['timeout', '15', 'iperf3', '-s', '-1', '-p', '5301']);
-  await new Promise((resolve) => setTimeout(resolve, 400));
-  const result = await labs.exec(labId, client, ['iperf3', '-c', address, '-p', '5301', '-t', '1', '-J']);
-  await serving;
-  const report = JSON.parse(result.stdout) as { end?: { sum_received?: { bits_per_second?: number } }; error?: string };
-  if (report.error) throw new Error(`iperf3: ${report.error}`);
-  return report.end?.sum_received?.bits_per_second ?? 0;
-}
 
-function addressOf(record: { containers: { name: string; interfaces: { address: string | null }[] }[] }, name: string): string {
-  const address = record.containers.find((c) => c.name === name)?.interfaces[0]?.address;
-  if (!address) throw new Error(`container ${name} has no address`);
-  return address.split('/')[0] ?? address;
-}
 
 /** Nanoseconds on the hosts' shared clock (all testbed hosts run on this machine's kernel). */
 const NOW = 'date +%s%N';
@@ -78,7 +60,7 @@ afterAll(async () => {
 
 describe('vxlan with controlPlane etcd (Flannel design)', () => {
   it('runs etcd and a watch agent per host: leases in etcd, ping matrix, iperf3, updates in a fraction of a second, clean teardown', async () => {
-    const spec = topology(
+    const spec = testTopology(
       'name: et1\nhosts: [h1, h2, h3]\nnetworks:\n  - { name: ov, mode: vxlan, options: { vni: 43, controlPlane: etcd } }\n' +
         'containers:\n  - { name: a, host: h1, networks: [ov] }\n  - { name: b, host: h2, networks: [ov] }\n  - { name: c, host: h3, networks: [ov] }\n',
     );
@@ -101,7 +83,7 @@ describe('vxlan with controlPlane etcd (Flannel design)', () => {
       expect((await testbed.hostExec('h2', ['pgrep', '-ax', 'etcd'])).stdout).toBe('');
 
       expect((await labs.verify('et1')).filter((outcome) => !outcome.ok)).toEqual([]);
-      expect(await iperf('et1', 'a', 'c', addressOf(applied.record, 'c'))).toBeGreaterThan(1e6);
+      expect(await iperf(labs, 'et1', 'a', 'c', addressOf(applied.record, 'c'))).toBeGreaterThan(1e6);
 
       // Propagation: a lease written on h2 becomes a route on h1's VTEP; its deletion removes it.
       const vtep = labNames('et1').link('x', 'ov');
@@ -130,7 +112,7 @@ describe('vxlan with controlPlane etcd (Flannel design)', () => {
     expect(await labProcesses('et1')).toEqual([]);
   }, 60_000);
   it('rolls back every host when one fails after its agent started: etcd on h1 and every agent stopped', async () => {
-    const spec = topology(
+    const spec = testTopology(
       'name: et2\nhosts: [h1, h2, h3]\nnetworks:\n  - { name: ov, mode: vxlan, options: { vni: 44, controlPlane: etcd } }\n' +
         'containers:\n  - { name: a, host: h1, networks: [ov] }\n  - { name: b, host: h2, networks: [ov] }\n  - { name: c, host: h3, networks: [ov] }\n',
     );
@@ -153,7 +135,7 @@ const bgpYaml =
 
 describe('routed with controlPlane bgp (Calico design)', () => {
   it('runs BIRD per host: routes learned over iBGP, no encapsulation, a later container reachable through BIRD alone, clean teardown', async () => {
-    const spec = topology(bgpYaml);
+    const spec = testTopology(bgpYaml);
     const started = Date.now();
     const applied = await labs.apply(spec, { timings: true });
     const applyMs = Date.now() - started;
@@ -181,7 +163,7 @@ describe('routed with controlPlane bgp (Calico design)', () => {
       }
 
       expect((await labs.verify('bg1')).filter((outcome) => !outcome.ok)).toEqual([]);
-      expect(await iperf('bg1', 'a', 'b', addressOf(applied.record, 'b'))).toBeGreaterThan(1e6);
+      expect(await iperf(labs, 'bg1', 'a', 'b', addressOf(applied.record, 'b'))).toBeGreaterThan(1e6);
 
       // A container added later on h1, the way a CNI plugin would (Calico's: a /32 host route), with an
       // address outside h1's block: only the /32 that BIRD carries makes it reachable from h2 and h3.
@@ -218,7 +200,7 @@ describe('routed with controlPlane bgp (Calico design)', () => {
 
       // Re-applied with one more container (a changed topology is re-created cleanly): the daemons are
       // replaced, and the new container's /32 reaches the other hosts through BIRD.
-      const grown = topology(`${bgpYaml}  - { name: d, host: h2, networks: [rt] }\n`);
+      const grown = testTopology(`${bgpYaml}  - { name: d, host: h2, networks: [rt] }\n`);
       const reapplied = await labs.apply(grown);
       expect(reapplied.status).toBe('applied');
       expect((await labs.verify('bg1')).filter((outcome) => !outcome.ok)).toEqual([]);
@@ -252,7 +234,7 @@ describe('routed with controlPlane bgp (Calico design)', () => {
 describe('both control planes in one lab, on either backend', () => {
   it.each(['iproute2', 'cni'])('backend %s: applies, verifies and tears down cleanly', async (backend) => {
     const labId = `cp${backend.slice(0, 3)}`;
-    const spec = topology(
+    const spec = testTopology(
       `name: ${labId}\nbackend: ${backend}\nhosts: [h1, h2]\nnetworks:\n` +
         '  - { name: ov, mode: vxlan, options: { vni: 45, controlPlane: etcd } }\n' +
         '  - { name: rt, mode: routed, options: { controlPlane: bgp, connectDelayTime: 1, connectRetryTime: 1, holdTime: 3, keepaliveTime: 1 } }\n' +

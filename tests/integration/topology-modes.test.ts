@@ -3,35 +3,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CnlabError } from '../../src-main/core/errors';
 import { LabService } from '../../src-main/core/topology/lab-service';
-import { parseTopologyText, type TopologySpec } from '../../src-main/core/topology/topology-schema';
+import { type TopologySpec } from '../../src-main/core/topology/topology-schema';
 import { startTestbed, type Testbed } from '../testbed/testbed.ts';
 import { expectNothingLeft } from '../support/lab-checks';
 import { openTestService, testbedHost, type ServiceFixture } from '../support/testbed-hosts';
+import { addressOf, iperf, testTopology } from '../support/lab-tools';
 
 let testbed: Testbed;
 let fixture: ServiceFixture;
 let labs: LabService;
 
-function topology(yaml: string): TopologySpec {
-  return parseTopologyText(`v: 1\naddressPool: 198.19.0.0/16\n${yaml}`, 'test topology');
-}
 
-/** A one-second iperf3 TCP transfer from one container to another; returns received bits/s. */
-async function iperf(labId: string, client: string, server: string, address: string, port = 5301): Promise<number> {
-  const serving = labs.exec(labId, server, ['timeout', '15', 'iperf3', '-s', '-1', '-p', '5301']);
-  await new Promise((resolve) => setTimeout(resolve, 400));
-  const result = await labs.exec(labId, client, ['iperf3', '-c', address, '-p', String(port), '-t', '1', '-J']);
-  await serving;
-  const report = JSON.parse(result.stdout) as { end?: { sum_received?: { bits_per_second?: number } }; error?: string };
-  if (report.error) throw new Error(`iperf3: ${report.error}`);
-  return report.end?.sum_received?.bits_per_second ?? 0;
-}
 
-function addressOf(record: { containers: { name: string; interfaces: { address: string | null }[] }[] }, name: string): string {
-  const address = record.containers.find((c) => c.name === name)?.interfaces[0]?.address;
-  if (!address) throw new Error(`container ${name} has no address`);
-  return address.split('/')[0] ?? address;
-}
 
 /** Apply, verify (every expectation as planned), iperf3 between two containers, teardown, nothing left. */
 async function exercise(spec: TopologySpec, transfer?: { client: string; server: string }): Promise<void> {
@@ -42,7 +25,7 @@ async function exercise(spec: TopologySpec, transfer?: { client: string; server:
     expect(outcomes.length).toBeGreaterThan(0);
     expect(outcomes.filter((o) => !o.ok)).toEqual([]);
     if (transfer) {
-      const bps = await iperf(spec.name, transfer.client, transfer.server, addressOf(applied.record, transfer.server));
+      const bps = await iperf(labs, spec.name, transfer.client, transfer.server, addressOf(applied.record, transfer.server));
       expect(bps).toBeGreaterThan(1e6);
     }
   } finally {
@@ -66,23 +49,23 @@ afterAll(async () => {
 describe('single-host modes', () => {
   it('bridge: containers on one bridge reach each other', async () => {
     await exercise(
-      topology(`name: br1\nhosts: [h1]\nnetworks:\n  - { name: lan, mode: bridge }\ncontainers:\n  - { name: c, count: 3, host: h1, networks: [lan] }\n`),
+      testTopology(`name: br1\nhosts: [h1]\nnetworks:\n  - { name: lan, mode: bridge }\ncontainers:\n  - { name: c, count: 3, host: h1, networks: [lan] }\n`),
       { client: 'c1', server: 'c2' },
     );
   });
 
   it('none: a container has loopback only and reaches nobody', async () => {
-    await exercise(topology(`name: none1\nhosts: [h1]\nnetworks:\n  - { name: iso, mode: none }\n  - { name: lan, mode: bridge }\ncontainers:\n  - { name: lone, host: h1, networks: [iso] }\n  - { name: c1, host: h1, networks: [lan] }\n`));
+    await exercise(testTopology(`name: none1\nhosts: [h1]\nnetworks:\n  - { name: iso, mode: none }\n  - { name: lan, mode: bridge }\ncontainers:\n  - { name: lone, host: h1, networks: [iso] }\n  - { name: c1, host: h1, networks: [lan] }\n`));
   });
 
   it('container mode: a second container shares the first one\'s namespace', async () => {
-    const spec = topology(`name: pod1\nhosts: [h1]\nnetworks:\n  - { name: lan, mode: bridge }\ncontainers:\n  - { name: app, host: h1, networks: [lan] }\n  - { name: sidecar, host: h1, shareNetnsWith: app }\n  - { name: peer, host: h1, networks: [lan] }\n`);
+    const spec = testTopology(`name: pod1\nhosts: [h1]\nnetworks:\n  - { name: lan, mode: bridge }\ncontainers:\n  - { name: app, host: h1, networks: [lan] }\n  - { name: sidecar, host: h1, shareNetnsWith: app }\n  - { name: peer, host: h1, networks: [lan] }\n`);
     const applied = await labs.apply(spec);
     try {
       const seen = await labs.exec('pod1', 'sidecar', ['ip', '-o', '-4', 'addr', 'show', 'dev', 'eth0']);
       expect(seen.stdout).toContain(`${addressOf(applied.record, 'app')}/`);
       expect((await labs.verify('pod1')).filter((o) => !o.ok)).toEqual([]);
-      expect(await iperf('pod1', 'peer', 'sidecar', addressOf(applied.record, 'app'))).toBeGreaterThan(1e6);
+      expect(await iperf(labs, 'pod1', 'peer', 'sidecar', addressOf(applied.record, 'app'))).toBeGreaterThan(1e6);
     } finally {
       await labs.teardown('pod1');
     }
@@ -90,11 +73,11 @@ describe('single-host modes', () => {
   });
 
   it('host mode: the container is the host namespace', async () => {
-    await exercise(topology(`name: host1\nhosts: [h1, h2]\nnetworks:\n  - { name: hostnet, mode: host }\ncontainers:\n  - { name: a, host: h1, networks: [hostnet] }\n  - { name: b, host: h2, networks: [hostnet] }\n`), { client: 'a', server: 'b' });
+    await exercise(testTopology(`name: host1\nhosts: [h1, h2]\nnetworks:\n  - { name: hostnet, mode: host }\ncontainers:\n  - { name: a, host: h1, networks: [hostnet] }\n  - { name: b, host: h2, networks: [hostnet] }\n`), { client: 'a', server: 'b' });
   });
 
   it('refuses a mode the host kernel lacks, naming host and feature, or runs it where present', async () => {
-    const spec = topology(`name: ipv1\nhosts: [h1]\nnetworks:\n  - { name: ipv, mode: ipvlan }\ncontainers:\n  - { name: c, count: 2, host: h1, networks: [ipv] }\n`);
+    const spec = testTopology(`name: ipv1\nhosts: [h1]\nnetworks:\n  - { name: ipv, mode: ipvlan }\ncontainers:\n  - { name: c, count: 2, host: h1, networks: [ipv] }\n`);
     const facts = await labs.factsFor(['h1']);
     if (facts.h1?.kernelFeatures.ipvlan?.supported === true) {
       await exercise(spec, { client: 'c1', server: 'c2' });
@@ -109,28 +92,28 @@ describe('single-host modes', () => {
 
 describe('multi-host modes', () => {
   it('bridge on two hosts: same host reaches, other host is isolated', async () => {
-    await exercise(topology(`name: br2\nhosts: [h1, h2]\nnetworks:\n  - { name: lan, mode: bridge }\ncontainers:\n  - { name: a, count: 2, host: h1, networks: [lan] }\n  - { name: b, count: 2, host: h2, networks: [lan] }\n`));
+    await exercise(testTopology(`name: br2\nhosts: [h1, h2]\nnetworks:\n  - { name: lan, mode: bridge }\ncontainers:\n  - { name: a, count: 2, host: h1, networks: [lan] }\n  - { name: b, count: 2, host: h2, networks: [lan] }\n`));
   });
 
   it('macvlan across hosts on the shared underlay', async () => {
-    await exercise(topology(`name: mv1\nhosts: [h1, h2]\nnetworks:\n  - { name: mv, mode: macvlan }\ncontainers:\n  - { name: a, count: 2, host: h1, networks: [mv] }\n  - { name: b, host: h2, networks: [mv] }\n`), { client: 'a1', server: 'b' });
+    await exercise(testTopology(`name: mv1\nhosts: [h1, h2]\nnetworks:\n  - { name: mv, mode: macvlan }\ncontainers:\n  - { name: a, count: 2, host: h1, networks: [mv] }\n  - { name: b, host: h2, networks: [mv] }\n`), { client: 'a1', server: 'b' });
   });
 
   it('vxlan overlay (static control plane) across three hosts', async () => {
-    await exercise(topology(`name: vx1\nhosts: [h1, h2, h3]\nnetworks:\n  - { name: ov, mode: vxlan, options: { vni: 42 } }\ncontainers:\n  - { name: a, count: 2, host: h1, networks: [ov] }\n  - { name: b, host: h2, networks: [ov] }\n  - { name: c, host: h3, networks: [ov] }\n`), { client: 'a1', server: 'c' });
+    await exercise(testTopology(`name: vx1\nhosts: [h1, h2, h3]\nnetworks:\n  - { name: ov, mode: vxlan, options: { vni: 42 } }\ncontainers:\n  - { name: a, count: 2, host: h1, networks: [ov] }\n  - { name: b, host: h2, networks: [ov] }\n  - { name: c, host: h3, networks: [ov] }\n`), { client: 'a1', server: 'c' });
   });
 
   it('routed (static routes, no encapsulation) across three hosts', async () => {
-    await exercise(topology(`name: rt1\nhosts: [h1, h2, h3]\nnetworks:\n  - { name: rt, mode: routed }\ncontainers:\n  - { name: a, host: h1, networks: [rt] }\n  - { name: b, host: h2, networks: [rt] }\n  - { name: c, host: h3, networks: [rt] }\n`), { client: 'a', server: 'b' });
+    await exercise(testTopology(`name: rt1\nhosts: [h1, h2, h3]\nnetworks:\n  - { name: rt, mode: routed }\ncontainers:\n  - { name: a, host: h1, networks: [rt] }\n  - { name: b, host: h2, networks: [rt] }\n  - { name: c, host: h3, networks: [rt] }\n`), { client: 'a', server: 'b' });
   });
 
   it('nat: a published container port is reached at the host address from another host', async () => {
-    const spec = topology(`name: nat1\nhosts: [h1, h2]\nnetworks:\n  - { name: natnet, mode: nat, options: { publish: [5301], hostPortBase: 20000 } }\n  - { name: hostnet, mode: host }\ncontainers:\n  - { name: web, host: h1, networks: [natnet] }\n  - { name: client, host: h2, networks: [hostnet] }\n`);
+    const spec = testTopology(`name: nat1\nhosts: [h1, h2]\nnetworks:\n  - { name: natnet, mode: nat, options: { publish: [5301], hostPortBase: 20000 } }\n  - { name: hostnet, mode: host }\ncontainers:\n  - { name: web, host: h1, networks: [natnet] }\n  - { name: client, host: h2, networks: [hostnet] }\n`);
     await labs.apply(spec);
     try {
       expect((await labs.verify('nat1')).filter((o) => !o.ok)).toEqual([]);
       // The client on h2 reaches the container only through h1's address and the published port.
-      expect(await iperf('nat1', 'client', 'web', testbed.host('h1').address, 20000)).toBeGreaterThan(1e6);
+      expect(await iperf(labs, 'nat1', 'client', 'web', testbed.host('h1').address, { port: 20000 })).toBeGreaterThan(1e6);
     } finally {
       await labs.teardown('nat1');
     }

@@ -4,35 +4,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CnlabError } from '../../src-main/core/errors';
 import { LabService } from '../../src-main/core/topology/lab-service';
-import { parseTopologyText, type TopologySpec } from '../../src-main/core/topology/topology-schema';
+import { type TopologySpec } from '../../src-main/core/topology/topology-schema';
 import { startTestbed, type Testbed } from '../testbed/testbed.ts';
 import { expectNothingLeft } from '../support/lab-checks';
 import { openTestService, testbedHost, type ServiceFixture } from '../support/testbed-hosts';
+import { addressOf, iperf, testTopology } from '../support/lab-tools';
 
 let testbed: Testbed;
 let fixture: ServiceFixture;
 let labs: LabService;
 
-function topology(yaml: string): TopologySpec {
-  return parseTopologyText(`v: 1\naddressPool: 198.19.0.0/16\n${yaml}`, 'test topology');
-}
 
-/** An iperf3 TCP transfer between two containers; returns received bits/s. */
-async function iperf(labId: string, client: string, server: string, address: string, seconds = 3, reverse = false): Promise<number> {
-  const serving = labs.exec(labId, server, ['timeout', '20', 'iperf3', '-s', '-1', '-p', '5301']);
-  await new Promise((resolve) => setTimeout(resolve, 400));
-  const result = await labs.exec(labId, client, ['iperf3', '-c', address, '-p', '5301', '-t', String(seconds), '-J', ...(reverse ? ['-R'] : [])]);
-  await serving;
-  const report = JSON.parse(result.stdout) as { end?: { sum_received?: { bits_per_second?: number } }; error?: string };
-  if (report.error) throw new Error(`iperf3: ${report.error}`);
-  return report.end?.sum_received?.bits_per_second ?? 0;
-}
 
-function addressOf(record: { containers: { name: string; interfaces: { address: string | null }[] }[] }, name: string): string {
-  const address = record.containers.find((c) => c.name === name)?.interfaces[0]?.address;
-  if (!address) throw new Error(`container ${name} has no address`);
-  return address.split('/')[0] ?? address;
-}
 
 async function refusalOf(spec: TopologySpec): Promise<string> {
   const error = await labs.apply(spec).then(
@@ -60,7 +43,7 @@ afterAll(async () => {
 
 describe('shaping container links', () => {
   it('rate 50mbit gives an iperf3 throughput of 40-55 Mbit/s each way, while an unshaped pair is far faster', async () => {
-    const spec = topology(
+    const spec = testTopology(
       `name: shp1\nhosts: [h1]\nnetworks:\n  - { name: slow, mode: bridge, shaping: { rate: 50mbit } }\n  - { name: fast, mode: bridge }\ncontainers:\n  - { name: s, count: 2, host: h1, networks: [slow] }\n  - { name: u, count: 2, host: h1, networks: [fast] }\n`,
     );
     const facts = await labs.factsFor(['h1']);
@@ -77,9 +60,9 @@ describe('shaping container links', () => {
       const unshapedVeth = applied.record.containers.find((c) => c.name === 'u1')?.interfaces[0]?.hostDevice ?? '';
       expect(await rootQdisc('h1', unshapedVeth)).toMatch(/^qdisc noqueue 0: root/);
 
-      const shaped = await iperf('shp1', 's1', 's2', addressOf(applied.record, 's2'));
-      const shapedBack = await iperf('shp1', 's1', 's2', addressOf(applied.record, 's2'), 3, true);
-      const unshaped = await iperf('shp1', 'u1', 'u2', addressOf(applied.record, 'u2'));
+      const shaped = await iperf(labs, 'shp1', 's1', 's2', addressOf(applied.record, 's2'), { seconds: 3 });
+      const shapedBack = await iperf(labs, 'shp1', 's1', 's2', addressOf(applied.record, 's2'), { seconds: 3, reverse: true });
+      const unshaped = await iperf(labs, 'shp1', 'u1', 'u2', addressOf(applied.record, 'u2'), { seconds: 3 });
       console.info(`shaped 50mbit: ${(shaped / 1e6).toFixed(1)} Mbit/s, reverse ${(shapedBack / 1e6).toFixed(1)} Mbit/s; unshaped: ${(unshaped / 1e6).toFixed(0)} Mbit/s`);
       for (const bps of [shaped, shapedBack]) {
         expect(bps).toBeGreaterThan(40e6);
@@ -94,7 +77,7 @@ describe('shaping container links', () => {
   }, 90_000);
 
   it('delay and loss need netem: refused where the probed kernel lacks it, applied where it has it', async () => {
-    const spec = topology(
+    const spec = testTopology(
       `name: shp2\nhosts: [h1]\nnetworks:\n  - { name: wan, mode: bridge, shaping: { rate: 100mbit, delay: 10ms, loss: 0 } }\ncontainers:\n  - { name: w, count: 2, host: h1, networks: [wan] }\n`,
     );
     const facts = await labs.factsFor(['h1']);
@@ -121,7 +104,7 @@ describe('underlay shaping', () => {
   it('refuses the management NIC, by default and when named, and leaves its qdisc alone', async () => {
     const before = await rootQdisc('h1', 'eth0');
     const lab = (entry: string) =>
-      topology(`name: shp3\nhosts: [h1]\nnetworks:\n  - { name: lan, mode: bridge }\ncontainers:\n  - { name: c1, host: h1, networks: [lan] }\nunderlayShaping:\n  - ${entry}\n`);
+      testTopology(`name: shp3\nhosts: [h1]\nnetworks:\n  - { name: lan, mode: bridge }\ncontainers:\n  - { name: c1, host: h1, networks: [lan] }\nunderlayShaping:\n  - ${entry}\n`);
     for (const entry of ['{ host: h1, rate: 1gbit }', '{ host: h1, nic: eth0, rate: 1gbit }']) {
       const message = await refusalOf(lab(entry));
       expect(message).toContain(`underlayShaping of host h1 (eth0): eth0 is host h1's management NIC (it carries ${testbed.host('h1').address}`);
@@ -137,7 +120,7 @@ describe('underlay shaping', () => {
     try {
       await testbed.hostExec('h1', ['ip', 'link', 'set', 'ul0', 'up']);
       await fixture.service.probe('h1');
-      const spec = topology(
+      const spec = testTopology(
         `name: shp4\nhosts: [h1]\nnetworks:\n  - { name: lan, mode: bridge }\ncontainers:\n  - { name: c1, host: h1, networks: [lan] }\nunderlayShaping:\n  - { host: h1, nic: ul0, rate: 1gbit }\n`,
       );
       const facts = await labs.factsFor(['h1']);

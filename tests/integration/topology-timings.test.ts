@@ -3,10 +3,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StepTiming } from '../../src-main/core/topology/lab-runtime';
 import { LabService } from '../../src-main/core/topology/lab-service';
-import { parseTopologyText, type TopologySpec } from '../../src-main/core/topology/topology-schema';
 import { startTestbed, type Testbed } from '../testbed/testbed.ts';
 import { expectNothingLeft } from '../support/lab-checks';
 import { openTestService, testbedHost, type ServiceFixture } from '../support/testbed-hosts';
+import { testTopology } from '../support/lab-tools';
 
 let testbed: Testbed;
 let fixture: ServiceFixture;
@@ -14,9 +14,6 @@ let labs: LabService;
 
 const PHASES = ['netns', 'links', 'addresses', 'link-up', 'first-reply'];
 
-function topology(yaml: string): TopologySpec {
-  return parseTopologyText(`v: 1\naddressPool: 198.19.0.0/16\n${yaml}`, 'test topology');
-}
 
 function byContainer(timings: readonly StepTiming[]): Map<string, StepTiming[]> {
   const result = new Map<string, StepTiming[]>();
@@ -44,7 +41,7 @@ afterAll(async () => {
 
 describe('timed applies', () => {
   it('give each container of a bridge lab the five phases, first reply last and within 2 s', async () => {
-    const spec = topology(`name: tim1\nhosts: [h1]\nnetworks:\n  - { name: lan, mode: bridge }\ncontainers:\n  - { name: c, count: 3, host: h1, networks: [lan] }\n`);
+    const spec = testTopology(`name: tim1\nhosts: [h1]\nnetworks:\n  - { name: lan, mode: bridge }\ncontainers:\n  - { name: c, count: 3, host: h1, networks: [lan] }\n`);
     const applied = await labs.apply(spec, { timings: true });
     try {
       expect(applied.status).toBe('applied');
@@ -68,7 +65,7 @@ describe('timed applies', () => {
   });
 
   it('measure after shaping on shaped links, each host with its own gateway, and leave untimed applies without measurements', async () => {
-    const spec = topology(
+    const spec = testTopology(
       `name: tim2\nhosts: [h1, h2]\nnetworks:\n  - { name: ov, mode: vxlan, shaping: { rate: 100mbit } }\ncontainers:\n  - { name: a, host: h1, networks: [ov] }\n  - { name: b, host: h2, networks: [ov] }\n`,
     );
     const facts = await labs.factsFor(['h1', 'h2']);
@@ -95,7 +92,7 @@ describe('timed applies', () => {
   });
 
   it('on macvlan measure the reply of the first container already up on the host; the first has none', async () => {
-    const spec = topology(`name: tim3\nhosts: [h1]\nnetworks:\n  - { name: mv, mode: macvlan }\ncontainers:\n  - { name: m, count: 3, host: h1, networks: [mv] }\n`);
+    const spec = testTopology(`name: tim3\nhosts: [h1]\nnetworks:\n  - { name: mv, mode: macvlan }\ncontainers:\n  - { name: m, count: 3, host: h1, networks: [mv] }\n`);
     const applied = await labs.apply(spec, { timings: true });
     try {
       const containers = byContainer(applied.timings);
