@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseHostFactsOutput } from '../hosts/facts-probe';
 import type { FeatureSupport, HostFacts, KernelFeature, Nic } from '../hosts/host-facts';
+import type { HostPlan, LabPlan, PlanStep } from './plan';
 import type { PlanContext } from './planner';
 import { topologySchema, type TopologyInput, type TopologySpec } from './topology-schema';
 
@@ -61,4 +62,18 @@ export function specOf(input: Omit<TopologyInput, 'v'> & { v?: 1 }): TopologySpe
 
 export function eth(name: string, address: string | null, mtu = 1500, isManagement = false): Nic {
   return { name, mtu, state: 'UP', mac: '02:00:00:00:00:99', speedMbps: null, driver: 'virtio_net', kind: null, addresses: address ? [address] : [], isManagement };
+}
+
+/** A host's plan; throws so a missing host fails the test with its name. */
+export function hostPlanOf(result: LabPlan, name: string): HostPlan {
+  const found = result.hosts.find((entry) => entry.host === name);
+  if (!found) throw new Error(`no plan for ${name}`);
+  return found;
+}
+
+/** One step of a host's plan by id; throws so a missing step fails the test with its id. */
+export function stepOf(result: LabPlan, hostName: string, id: string): PlanStep {
+  const found = hostPlanOf(result, hostName).steps.find((entry) => entry.id === id);
+  if (!found) throw new Error(`no step ${id} on ${hostName}`);
+  return found;
 }

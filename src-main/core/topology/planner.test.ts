@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { labNames, MAX_IFNAME } from './naming';
-import type { HostPlan, LabPlan, PlanStep } from './plan';
+import type { LabPlan } from './plan';
 import { canonicalJson, planLab } from './planner';
-import { contextFor, IPVLAN_SUPPORTED, specOf } from './planner.test-support';
+import { contextFor, IPVLAN_SUPPORTED, specOf, hostPlanOf as host, stepOf as step } from './planner.test-support';
 import { parseTopologyText, type TopologyInput } from './topology-schema';
 
 type Input = Omit<TopologyInput, 'v'>;
@@ -19,17 +19,7 @@ function plan(input: Input, context = contextFor(input.hosts)): LabPlan {
   return planLab(specOf(input), context);
 }
 
-function host(result: LabPlan, name: string): HostPlan {
-  const found = result.hosts.find((entry) => entry.host === name);
-  if (!found) throw new Error(`no plan for ${name}`);
-  return found;
-}
 
-function step(result: LabPlan, hostName: string, id: string): PlanStep {
-  const found = host(result, hostName).steps.find((entry) => entry.id === id);
-  if (!found) throw new Error(`no step ${id} on ${hostName}`);
-  return found;
-}
 
 const ids = (result: LabPlan, hostName: string): string[] => host(result, hostName).steps.map((entry) => entry.id);
 

@@ -7,9 +7,9 @@ import { CnlabError } from '../errors';
 import type { FeatureSupport } from '../hosts/host-facts';
 import { defaultBurstBytes, ROOT_HANDLE, shapingLines } from './modes/shaping';
 import { labNames } from './naming';
-import type { HostPlan, LabPlan, PlanStep } from './plan';
+import type { LabPlan } from './plan';
 import { planLab, type PlanContext } from './planner';
-import { contextFor, eth, specOf } from './planner.test-support';
+import { contextFor, eth, specOf, hostPlanOf as host, stepOf as step } from './planner.test-support';
 import { parseTopologyText, tcRateBitsPerSecond, tcSizeBytes, tcTimeMicros, type TopologyInput } from './topology-schema';
 
 type Input = Omit<TopologyInput, 'v'>;
@@ -32,17 +32,7 @@ function refusal(input: Input, context: PlanContext = contextFor(input.hosts)): 
   throw new Error('the plan was not refused');
 }
 
-function host(result: LabPlan, name: string): HostPlan {
-  const found = result.hosts.find((entry) => entry.host === name);
-  if (!found) throw new Error(`no plan for ${name}`);
-  return found;
-}
 
-function step(result: LabPlan, hostName: string, id: string): PlanStep {
-  const found = host(result, hostName).steps.find((entry) => entry.id === id);
-  if (!found) throw new Error(`no step ${id} on ${hostName}`);
-  return found;
-}
 
 const ids = (result: LabPlan, hostName: string): string[] => host(result, hostName).steps.map((entry) => entry.id);
 

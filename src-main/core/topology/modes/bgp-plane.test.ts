@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { renderApplyScript } from '../apply-script';
 import { labNames } from '../naming';
-import type { HostPlan, LabPlan, PlanStep } from '../plan';
+import type { PlanStep } from '../plan';
 import { planLab, type PlanContext } from '../planner';
-import { contextFor, specOf } from '../planner.test-support';
+import { contextFor, specOf, hostPlanOf as host, stepOf as step } from '../planner.test-support';
 import type { TopologyInput } from '../topology-schema';
 import { BGP_DEFAULTS, bgpConvergeSeconds, bgpSettings, defaultKernelMetric } from './bgp-plane';
 
@@ -37,17 +37,7 @@ const input: Input = {
 };
 const result = planLab(specOf(input), withBird(H3));
 
-function host(plan: LabPlan, name: string): HostPlan {
-  const found = plan.hosts.find((entry) => entry.host === name);
-  if (!found) throw new Error(`no plan for ${name}`);
-  return found;
-}
 
-function step(plan: LabPlan, hostName: string, id: string): PlanStep {
-  const found = host(plan, hostName).steps.find((entry) => entry.id === id);
-  if (!found) throw new Error(`no step ${id} on ${hostName}`);
-  return found;
-}
 
 function shellText(entry: PlanStep): string {
   const command = entry.run[0];

@@ -17,7 +17,7 @@ import { formatCidr, type Cidr } from '../ipam';
 import type { ControlPlanePlan, LedgerEntry, PlanStep } from '../plan';
 import { bridgeName } from './bridge';
 import { addressOf, blockOf, hostInfo, ipBatch, type PlanInputs } from './common';
-import { DAEMON_ANSWER_SECONDS, processEntry, startDetachedCommand, stepScript, writeFileCommand } from './daemons';
+import { DAEMON_ANSWER_SECONDS, processEntry, startDetachedCommand, stepScript, waitForRoutesBody, writeFileCommand } from './daemons';
 import { networkRange } from './dynamic-routes';
 import type { RoutedNetwork } from './routed';
 
@@ -196,18 +196,11 @@ export function bgpConvergeStep(inputs: PlanInputs, network: RoutedNetwork, host
   const seconds = bgpConvergeSeconds(settings);
   // `ip route` shows a /32 as the bare address.
   const wanted = peers.flatMap((peer) => [formatCidr(blockOf(inputs, network.name, peer).subnet), ...containersOn(inputs, network.name, peer).map((container) => container.address)]);
-  const body = [
-    `cnlab_installed() { ip -4 -o route show proto bird | awk -v m=${quoteShellArg(settings.kernelMetric)} '{ for (i = 1; i < NF; i++) if ($i == "metric" && $(i + 1) == m) print $1 }'; }`,
-    `cnlab_missing() { { printf '%s\\n' ${shellCommand(wanted)}; echo --; cnlab_installed; } | awk '/^--$/ { s = 1; next } !s { want[$1] = 1; next } { have[$1] = 1 } END { n = 0; for (w in want) if (!(w in have)) { if (n < 8) printf "%s ", w; n++ } if (n > 8) printf "(%d in all) ", n }'; }`,
-    `cnlab_end=$(( $(date +%s) + ${seconds} ))`,
-    'until [ -z "$(cnlab_missing)" ]; do',
-    '  if [ "$(date +%s)" -ge "$cnlab_end" ]; then',
-    sh`    printf 'BIRD has not installed the routes to %swithin %s s; its protocols:\\n' "$(cnlab_missing)" ${seconds} >&2`,
-    sh`    birdc -s ${layout.socket} show protocols </dev/null >&2 || true; cnlab_tail ${layout.logFile}; exit 1`,
-    '  fi',
-    '  sleep 0.05',
-    'done',
-  ];
+  const installed = `ip -4 -o route show proto bird | awk -v m=${quoteShellArg(settings.kernelMetric)} '{ for (i = 1; i < NF; i++) if ($i == "metric" && $(i + 1) == m) print $1 }'`;
+  const body = waitForRoutesBody(wanted, installed, seconds, [
+    sh`printf 'BIRD has not installed the routes to %swithin %s s; its protocols:\n' "$(cnlab_missing)" ${seconds} >&2`,
+    sh`birdc -s ${layout.socket} show protocols </dev/null >&2 || true; cnlab_tail ${layout.logFile}; exit 1`,
+  ]);
   return {
     id: `net/${network.name}/converge`,
     phase: 'control-plane',

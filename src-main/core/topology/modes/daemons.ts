@@ -87,3 +87,22 @@ export function processEntry(program: string, pidFile: string, marker: string): 
   ].join('; ');
   return { kind: 'process', name: `${program} ${pidFile}`, undo };
 }
+
+/**
+ * Step lines that wait until every destination in `wanted` is among the first fields printed by
+ * `installedCommand` (e.g. `ip -4 -o route show dev X`), polling every 50 ms; after `seconds` they run
+ * `failureLines`, which may name what is still missing with "$(cnlab_missing)", and must exit 1.
+ */
+export function waitForRoutesBody(wanted: readonly string[], installedCommand: string, seconds: number, failureLines: readonly string[]): string[] {
+  return [
+    `cnlab_installed() { ${installedCommand}; }`,
+    `cnlab_missing() { { printf '%s\\n' ${shellCommand(wanted)}; echo --; cnlab_installed; } | awk '/^--$/ { s = 1; next } !s { want[$1] = 1; next } { have[$1] = 1 } END { n = 0; for (w in want) if (!(w in have)) { if (n < 8) printf "%s ", w; n++ } if (n > 8) printf "(%d in all) ", n }'; }`,
+    `cnlab_end=$(( $(date +%s) + ${seconds} ))`,
+    'until [ -z "$(cnlab_missing)" ]; do',
+    '  if [ "$(date +%s)" -ge "$cnlab_end" ]; then',
+    ...failureLines.map((line) => `    ${line}`),
+    '  fi',
+    '  sleep 0.05',
+    'done',
+  ];
+}

@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { renderApplyScript } from '../apply-script';
 import { labNames } from '../naming';
-import type { HostPlan, LabPlan, PlanStep } from '../plan';
+import type { PlanStep } from '../plan';
 import { planLab, type PlanContext } from '../planner';
-import { contextFor, specOf } from '../planner.test-support';
+import { contextFor, specOf, hostPlanOf as host, stepOf as step } from '../planner.test-support';
 import type { TopologyInput } from '../topology-schema';
 
 type Input = Omit<TopologyInput, 'v'>;
@@ -35,17 +35,7 @@ const input: Input = {
   ],
 };
 
-function host(result: LabPlan, name: string): HostPlan {
-  const found = result.hosts.find((entry) => entry.host === name);
-  if (!found) throw new Error(`no plan for ${name}`);
-  return found;
-}
 
-function step(result: LabPlan, hostName: string, id: string): PlanStep {
-  const found = host(result, hostName).steps.find((entry) => entry.id === id);
-  if (!found) throw new Error(`no step ${id} on ${hostName}`);
-  return found;
-}
 
 function shellText(entry: PlanStep): string {
   const command = entry.run[0];
@@ -148,7 +138,8 @@ describe('vxlan with controlPlane etcd: the plan', () => {
 
   it('waits for the routes to the other hosts\' blocks on the VTEP', () => {
     const text = shellText(step(result, 'h1', 'net/ov/converge'));
-    expect(text).toContain(`printf '%s\\n' 198.19.1.0/24 198.19.2.0/24; echo --; ip -4 -o route show dev ${vtep}`);
+    expect(text).toContain(`printf '%s\\n' 198.19.1.0/24 198.19.2.0/24; echo --; cnlab_installed;`);
+    expect(text).toContain(`cnlab_installed() { ip -4 -o route show dev ${vtep}; }`);
   });
 
   it('uses the network subnet as range and the configured ports', () => {

@@ -17,7 +17,7 @@ import { quoteShellArg, sh, shellCommand } from '../../shell/quote';
 import { BLOCK_PREFIX, formatCidr, formatIpv4, maskOf, type Cidr } from '../ipam';
 import type { ControlPlaneDaemon, ControlPlanePlan, LedgerEntry, PlanStep } from '../plan';
 import { blockOf, hostInfo, type PlanInputs } from './common';
-import { DAEMON_ANSWER_SECONDS, processEntry, startDetachedCommand, stepScript, writeFileCommand } from './daemons';
+import { DAEMON_ANSWER_SECONDS, processEntry, startDetachedCommand, stepScript, waitForRoutesBody, writeFileCommand } from './daemons';
 import { networkRange } from './dynamic-routes';
 import type { VxlanNetwork } from './overlay';
 
@@ -281,17 +281,9 @@ export function etcdConvergeStep(inputs: PlanInputs, network: VxlanNetwork, layo
   const peers = (inputs.model.hostsOf.get(network.name) ?? []).filter((other) => other !== host);
   if (peers.length === 0) return null;
   const wanted = peers.map((peer) => formatCidr(blockOf(inputs, network.name, peer).subnet));
-  const body = [
-    `cnlab_missing() { { printf '%s\\n' ${shellCommand(wanted)}; echo --; ip -4 -o route show dev ${quoteShellArg(vtep)}; } | awk '/^--$/ { s = 1; next } !s { want[$1] = 1; next } { have[$1] = 1 } END { for (w in want) if (!(w in have)) printf "%s ", w }'; }`,
-    `cnlab_converged() { [ -z "$(cnlab_missing)" ]; }`,
-    `cnlab_end=$(( $(date +%s) + ${ETCD_CONVERGE_SECONDS} ))`,
-    'until cnlab_converged; do',
-    '  if [ "$(date +%s)" -ge "$cnlab_end" ]; then',
-    sh`    printf 'the watch agent has not programmed the routes to %swithin %s s: do the other hosts run their agents and hold their leases?\n' "$(cnlab_missing)" ${ETCD_CONVERGE_SECONDS} >&2; cnlab_tail ${layout.agent.logFile}; exit 1`,
-    '  fi',
-    '  sleep 0.05',
-    'done',
-  ];
+  const body = waitForRoutesBody(wanted, sh`ip -4 -o route show dev ${vtep}`, ETCD_CONVERGE_SECONDS, [
+    sh`printf 'the watch agent has not programmed the routes to %swithin %s s: do the other hosts run their agents and hold their leases?\n' "$(cnlab_missing)" ${ETCD_CONVERGE_SECONDS} >&2; cnlab_tail ${layout.agent.logFile}; exit 1`,
+  ]);
   return {
     id: `net/${network.name}/converge`,
     phase: 'control-plane',
