@@ -8,21 +8,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CnlabError } from '../../src-main/core/errors';
 import { startTestbed, TESTBED_KEY_PASSPHRASE, TESTBED_PASSWORD, type Testbed } from '../testbed/testbed.ts';
 import { openTestService, testbedHost, type ServiceFixture } from '../support/testbed-hosts';
+import { rejectedCnlabError as failure } from '../support/cnlab-error';
 
 let testbed: Testbed;
 let fixture: ServiceFixture;
 const scratch = mkdtempSync(join(tmpdir(), 'cnlab-ssh-'));
 const strayKey = join(scratch, 'not-authorized');
 
-async function failure(promise: Promise<unknown>): Promise<CnlabError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof CnlabError) return error;
-    throw error;
-  }
-  throw new Error('expected a CnlabError, but the call succeeded');
-}
 
 function fingerprintOf(publicKeyFile: string): string {
   return execFileSync('ssh-keygen', ['-lf', publicKeyFile]).toString().split(' ')[1] ?? '';

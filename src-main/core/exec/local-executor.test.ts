@@ -2,8 +2,8 @@
 // stdin, and cancel/timeout that end every process the command started.
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { CnlabError } from '../errors';
 import { LocalExecutor } from './local-executor';
+import { rejectedCnlabError as rejection } from '../../../tests/support/cnlab-error';
 
 const local = new LocalExecutor('local');
 
@@ -13,14 +13,6 @@ function running(marker: string): string[] {
   return out.split('\n').filter((line) => line.trim().replace(/^\d+\s+/, '').startsWith(marker));
 }
 
-async function rejection(promise: Promise<unknown>): Promise<CnlabError> {
-  const error = await promise.then(
-    () => new Error('expected a failure'),
-    (e: unknown) => e,
-  );
-  if (!(error instanceof CnlabError)) throw error;
-  return error;
-}
 
 describe('LocalExecutor', () => {
   it('returns stdout, stderr and the exit code', async () => {

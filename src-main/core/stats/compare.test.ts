@@ -1,21 +1,12 @@
 // Baseline comparison and Welch's test: R's published result on the sleep data, plus clear-cut cases
 // where the sign and the significance verdict are obvious by eye.
 import { describe, expect, it } from 'vitest';
-import { CnlabError } from '../errors.ts';
 import { compareToBaseline, welchTTest } from './compare.ts';
+import { thrownCnlabError as thrown } from '../../../tests/support/cnlab-error';
 
 const SLEEP_1 = [0.7, -1.6, -0.2, -1.2, -0.1, 3.4, 3.7, 0.8, 0.0, 2.0];
 const SLEEP_2 = [1.9, 0.8, 1.1, 0.1, -0.1, 4.4, 5.5, 1.6, 4.6, 3.4];
 
-function thrown(fn: () => unknown): CnlabError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof CnlabError) return error;
-    throw error;
-  }
-  throw new Error('expected a CnlabError');
-}
 
 describe('welchTTest', () => {
   it("matches R's t.test(extra ~ group, data = sleep)", () => {

@@ -1,20 +1,11 @@
 // Nearest-rank percentiles on textbook data, and a constructed case proving that averaging per-run
 // percentiles gives a different — and wrong — answer from pooling the raw samples.
 import { describe, expect, it } from 'vitest';
-import { CnlabError } from '../errors.ts';
 import { percentileOfSorted, percentiles, pooledPercentiles } from './percentiles.ts';
+import { thrownCnlabError as thrown } from '../../../tests/support/cnlab-error';
 
 const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
-function thrown(fn: () => unknown): CnlabError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof CnlabError) return error;
-    throw error;
-  }
-  throw new Error('expected a CnlabError');
-}
 
 describe('nearest-rank percentiles', () => {
   it('matches the textbook example (Wikipedia, "Percentile", nearest-rank method)', () => {

@@ -1,18 +1,9 @@
 // Per-cell summary and adaptive repetitions, checked on datasets whose answers are known by hand or from R.
 // Also pins the user-facing warning text, which the UI and CLI show verbatim.
 import { describe, expect, it } from 'vitest';
-import { CnlabError } from '../errors.ts';
 import { adaptiveRepetitions, formatPercent, summarize } from './summary.ts';
+import { thrownCnlabError as thrown } from '../../../tests/support/cnlab-error';
 
-function thrown(fn: () => unknown): CnlabError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof CnlabError) return error;
-    throw error;
-  }
-  throw new Error('expected a CnlabError');
-}
 
 // Cushny & Peebles "sleep" data, group 1 (R datasets::sleep); R: t.test(x) → 95% CI −0.5297804 2.0297804.
 const SLEEP_1 = [0.7, -1.6, -0.2, -1.2, -0.1, 3.4, 3.7, 0.8, 0.0, 2.0];

@@ -5,25 +5,16 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { CnlabError } from '../../errors';
 import { extractFirstJsonObject, replaceNonFiniteTokens } from './json-text';
 import { parseIperf3Json } from './json-parser';
 import { resultSchema, type Iperf3Result } from './types';
+import { thrownCnlabError as thrown } from '../../../../tests/support/cnlab-error';
 
 const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
 const fixture = (name: string): string => readFileSync(join(FIXTURES, name), 'utf8');
 const parse = (name: string): Iperf3Result => parseIperf3Json(fixture(name));
 const total = (values: readonly (number | null)[]): number => values.reduce<number>((a, b) => a + (b ?? 0), 0);
 
-function thrown(fn: () => unknown): CnlabError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof CnlabError) return error;
-    throw error;
-  }
-  throw new Error('expected a CnlabError');
-}
 
 describe('parseIperf3Json on iperf3 3.12 captures', () => {
   it('reads a TCP run: start info, per-second intervals, end summary, cpu', () => {

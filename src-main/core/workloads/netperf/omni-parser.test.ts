@@ -4,21 +4,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CnlabError } from '../../errors';
 import { looksLikeNetperfMissing, netperfMissingError } from './missing';
 import { parseNetperfOmni } from './omni-parser';
+import { thrownCnlabError as thrown } from '../../../../tests/support/cnlab-error';
 
 const fixture = (name: string): string => readFileSync(join(__dirname, 'fixtures', name), 'utf8');
 
-function thrown(action: () => unknown): CnlabError {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof CnlabError) return error;
-    throw error;
-  }
-  throw new Error('expected a CnlabError');
-}
 
 describe('parseNetperfOmni', () => {
   it('reads TCP_STREAM throughput as bits/s, CPU and service demand', () => {

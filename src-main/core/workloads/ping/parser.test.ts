@@ -4,20 +4,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CnlabError } from '../../errors';
 import { parsePing } from './parser';
+import { thrownCnlabError as thrown } from '../../../../tests/support/cnlab-error';
 
 const fixture = (name: string): string => readFileSync(join(__dirname, 'fixtures', name), 'utf8');
 
-function thrown(action: () => unknown): CnlabError {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof CnlabError) return error;
-    throw error;
-  }
-  throw new Error('expected a CnlabError');
-}
 
 describe('parsePing on real captures', () => {
   it('reads counts, rtt statistics and every reply of ping -c 5', () => {
