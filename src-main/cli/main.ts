@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { CnlabError } from '../core/errors';
 import { registerHostsCommands } from './hosts-commands';
 import { registerTopologyCommands } from './topology-commands';
+import { registerExperimentCommands } from './experiment-commands';
 import { EXIT_USAGE, processIo, reportError, type CliIo } from './output';
 import type { GlobalOptions } from './cli-context';
 import { CNLAB_VERSION } from '../core/version';
@@ -20,6 +21,7 @@ export function buildProgram(io: CliIo): Command {
   const globals = (): GlobalOptions => program.opts<GlobalOptions>();
   registerHostsCommands(program, io, globals);
   registerTopologyCommands(program, io, globals);
+  registerExperimentCommands(program, io, globals);
   for (const command of program.commands) {
     command.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
     for (const sub of command.commands) sub.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });

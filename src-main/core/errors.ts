@@ -21,6 +21,8 @@ export type ErrorCode =
   | 'cancelled'
   | 'not-privileged'
   | 'command-failed'
+  | 'workload-failed'
+  | 'tool-missing'
   | 'io'
   | 'internal';
 

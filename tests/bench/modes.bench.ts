@@ -17,7 +17,7 @@ export async function benchModes(): Promise<string> {
   const labs = new LabService(fixture.service, fixture.workspaceDir);
   const rows: string[] = [];
   try {
-    for (const file of readdirSync(examples).filter((f) => f.endsWith('.yaml')).sort()) {
+    for (const file of readdirSync(examples).filter((f) => f.endsWith('.yaml') && !f.startsWith('experiment-')).sort()) {
       const spec = parseTopologyText(readFileSync(join(examples, file), 'utf8'), file);
       const samples: number[] = [];
       let verify = '';

@@ -9,6 +9,8 @@ import { expectNothingLeft } from '../support/lab-checks';
 import { assertCliBuilt, runCli } from '../support/run-cli';
 
 const examples = join(__dirname, '..', '..', 'examples');
+/** Topology examples; experiment-*.yaml are experiment files (tests/integration/experiment-*.test.ts). */
+const isTopologyExample = (file: string): boolean => file.endsWith('.yaml') && !file.startsWith('experiment-');
 let testbed: Testbed;
 const cli = (...args: string[]) => runCli(['--workspace', testbed.workspaceDir, ...args], { HOME: join(testbed.dir, 'home'), CNLAB_CONFIG_DIR: join(testbed.dir, 'cnlab-config') }, 90_000);
 
@@ -23,7 +25,7 @@ afterAll(async () => {
 
 describe('examples', () => {
   it('every example file is a valid topology for hosts h1..h3', () => {
-    const files = readdirSync(examples).filter((file) => file.endsWith('.yaml'));
+    const files = readdirSync(examples).filter(isTopologyExample);
     expect(files.length).toBeGreaterThanOrEqual(9);
     for (const file of files) {
       const spec = parseTopologyText(readFileSync(join(examples, file), 'utf8'), file);
@@ -32,7 +34,7 @@ describe('examples', () => {
   });
 
   it('validates every example against the testbed hosts (ipvlan only where the kernel has it)', async () => {
-    for (const file of readdirSync(examples).filter((f) => f.endsWith('.yaml'))) {
+    for (const file of readdirSync(examples).filter(isTopologyExample)) {
       const run = await cli('topology', 'validate', join(examples, file));
       if (run.code === 0) expect(run.stdout).toContain(': valid');
       else expect(`${file}: ${run.stderr}`).toMatch(/mode-ipvlan\.yaml: .*ipvlan is not available on host h\d/);

@@ -12,6 +12,8 @@ import { killProcessGroupScript, parsePidMarker, wrapForProcessGroup } from './p
 
 /** How long cancel waits for the command to announce its process group before giving up on it. */
 const PID_WAIT_MS = 5_000;
+/** The kill script takes about a second (TERM, grace, KILL); a cancel never waits longer than this for it. */
+const KILL_WAIT_MS = 10_000;
 
 export class RemoteExecutor implements HostExecutor {
   private privilegeProbe?: Promise<Privilege>;
@@ -108,9 +110,22 @@ function runOnChannel(connection: SshConnection, command: string, sudo: boolean,
       const pid = await waitForPid();
       if (pid !== null && connection.isOpen) {
         try {
-          const killer = await connection.exec(sudo ? `sudo -n sh -c ${quoteShellArg(killProcessGroupScript(pid))}` : killProcessGroupScript(pid));
+          const killer = await connection.exec(sudo ? `sudo -n sh -c ${quoteShellArg(killProcessGroupScript(pid))}` : killProcessGroupScript(pid), { forKill: true });
+          // An ssh2 channel emits 'close' only once its output was read: unread, the wait never ended and
+          // each kill kept one of the connection's channel slots until the host ran out of them.
+          killer.resume();
+          killer.stderr.resume();
           killer.end();
-          await new Promise((done) => killer.once('close', done));
+          await new Promise<void>((done) => {
+            const timer = setTimeout(() => {
+              killer.close();
+              done();
+            }, KILL_WAIT_MS);
+            killer.once('close', () => {
+              clearTimeout(timer);
+              done();
+            });
+          });
         } catch {
           // The connection is gone: sshd closes our session and the kernel ends the group with it.
         }

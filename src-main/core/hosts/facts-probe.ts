@@ -288,17 +288,18 @@ export interface ParseFactsContext {
   privilege?: Privilege;
 }
 
-type Sections = Map<string, string[]>;
+export type Sections = Map<string, string[]>;
 
-function splitSections(output: string): Sections | null {
+/** Splits marker-protocol output into sections (also used by the experiment preflight, with its own marker). */
+export function splitSections(output: string, marker: string = FACTS_MARKER): Sections | null {
   const sections: Sections = new Map();
   let current: string[] | null = null;
   let sawMarker = false;
   for (const rawLine of output.split('\n')) {
     const line = rawLine.endsWith('\r') ? rawLine.slice(0, -1) : rawLine;
-    if (line.startsWith(FACTS_MARKER)) {
+    if (line.startsWith(marker)) {
       sawMarker = true;
-      const name = line.slice(FACTS_MARKER.length).trim().split(/\s+/)[0] ?? '';
+      const name = line.slice(marker.length).trim().split(/\s+/)[0] ?? '';
       // A repeated section keeps its first copy: later ones can only come from a confused host.
       if (sections.has(name)) {
         current = null;
@@ -314,7 +315,7 @@ function splitSections(output: string): Sections | null {
 }
 
 /** key=value lines; every value of a repeated key is kept in order. */
-function keyValues(lines: readonly string[] | undefined): Map<string, string[]> {
+export function keyValues(lines: readonly string[] | undefined): Map<string, string[]> {
   const map = new Map<string, string[]>();
   for (const line of lines ?? []) {
     const eq = line.indexOf('=');

@@ -40,10 +40,15 @@ function isSessionRefusal(error: unknown): boolean {
   return error instanceof Error && /open failed|administratively prohibited|resource shortage/i.test(error.message);
 }
 
+/** Channels a connection opens at once by default: below OpenSSH's MaxSessions of 10, with one to spare for kills. */
+export const DEFAULT_MAX_CHANNELS = 8;
+
 export class SshConnection {
   private open = true;
   private readonly closeListeners = new Set<(error?: CnlabError) => void>();
   private readonly channels: Semaphore;
+  /** One slot kept apart for stopping commands: a cancel must work even when every other slot is busy. */
+  private readonly killChannel = new Semaphore(1);
   private lostReason?: CnlabError;
 
   constructor(
@@ -79,9 +84,10 @@ export class SshConnection {
    * A host that refuses a session (its MaxSessions is lower than our cap, or it has not yet freed a
    * session that just ended) gets a smaller cap and the open is retried when a slot frees up.
    */
-  async exec(command: string): Promise<ClientChannel> {
+  async exec(command: string, options: { forKill?: boolean } = {}): Promise<ClientChannel> {
+    const slots = options.forKill ? this.killChannel : this.channels;
     for (let attempt = 0; ; attempt += 1) {
-      const release = await this.channels.acquire();
+      const release = await slots.acquire();
       try {
         this.assertOpen();
         const channel = await new Promise<ClientChannel>((resolve, reject) => {
@@ -90,10 +96,10 @@ export class SshConnection {
         channel.once('close', release);
         return channel;
       } catch (error) {
-        const othersOpen = this.channels.inUse - 1;
+        const othersOpen = this.channels.inUse - (options.forKill ? 0 : 1);
         release();
         if (!this.open || !isSessionRefusal(error) || attempt >= SESSION_RETRIES) throw this.channelError(error);
-        if (othersOpen > 0) this.channels.shrinkTo(othersOpen);
+        if (othersOpen > 0 && !options.forKill) this.channels.shrinkTo(othersOpen);
         await new Promise((resolve) => setTimeout(resolve, 20 * (attempt + 1)));
       }
     }
@@ -256,7 +262,7 @@ export async function openSshConnection(options: SshConnectOptions): Promise<Ssh
     client.destroy();
     throw keyRefusal ?? describeConnectError(host, error);
   }
-  const connection = new SshConnection(host, client, options.maxChannels ?? 8);
+  const connection = new SshConnection(host, client, options.maxChannels ?? DEFAULT_MAX_CHANNELS);
   // Through a jump host the transport is a forwarded channel: when it ends, so does this connection.
   options.sock?.once('close', () => client.destroy());
   return connection;

@@ -1,11 +1,20 @@
 // The apply script renderer: ledger before objects, precheck, batching, markers, failure mapping,
 // tc batches and the first-reply measurement.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FIRST_REPLY_BOUND_MS, FIRST_REPLY_TRIES, parseFailure, parseOkLine, renderApplyScript } from './apply-script';
+import { FIRST_REPLY_BOUND_MS, FIRST_REPLY_TRIES, clockText, parseClockLine, parseFailure, parseOkLine, renderApplyScript } from './apply-script';
+
+function readable(path: string): boolean {
+  try {
+    closeSync(openSync(path, 'r'));
+    return true;
+  } catch {
+    return false;
+  }
+}
 import { labNames } from './naming';
 import type { HostPlan } from './plan';
 
@@ -82,7 +91,7 @@ describe('renderApplyScript', () => {
   it('keeps one chunk per command and times every step when timings are on', () => {
     const { script, chunks } = renderApplyScript(names, plan, { fingerprint: 'f00', timings: true });
     expect(chunks).toHaveLength(5);
-    expect(script.match(/t0=\$\(now\)/g)).toHaveLength(4);
+    expect(script.match(/now; t0=\$clk/g)).toHaveLength(4);
   });
 
   it('injects a failure after a chosen step only when asked', () => {
@@ -155,7 +164,7 @@ describe('shaping and first-reply in the apply script', () => {
     const { script } = renderApplyScript(names, shaped, { fingerprint: 'f00', timings: true });
     expect(script).toContain('nsenter --net=/run/netns/cnl-demo-c1 ping -n -q -c 1 -W 1 198.19.0.1');
     expect(script).not.toMatch(/ping [^\n]*\|\| fail/);
-    expect(script).toContain(`printf '%s %s %s%s\\n' @@cnlab-ok c1/first-reply "$(( $(now) - t0 ))" "$fr"`);
+    expect(script).toContain(`printf '%s %s %s%s +%s\\n' @@cnlab-ok c1/first-reply "$(( clk - t0 ))" "$fr" "$(( t0 - s0 ))"`);
     expect(() => execFileSync('/bin/sh', ['-n'], { input: script })).not.toThrow();
   });
 
@@ -200,7 +209,7 @@ describe('shaping and first-reply in the apply script', () => {
     const run = runFirstReply(`[ "$(wc -l < "$(dirname "$0")/../calls")" -ge 3 ]`);
     expect(run.calls).toBe(3);
     const ok = parseOkLine(run.stdout.trim().split('\n').pop() ?? '');
-    expect(ok).toEqual({ stepId: 'c1/first-reply', durationMs: expect.any(Number) as unknown });
+    expect(ok).toEqual({ stepId: 'c1/first-reply', durationMs: expect.any(Number) as unknown, startMs: expect.any(Number) as unknown });
     expect(ok?.durationMs).toBeGreaterThanOrEqual(0);
   });
 
@@ -214,5 +223,19 @@ describe('shaping and first-reply in the apply script', () => {
   it('reads the no-reply note of a progress line', () => {
     expect(parseOkLine('@@cnlab-ok c1/first-reply 5000000000 no-reply')).toEqual({ stepId: 'c1/first-reply', durationMs: 5000, noReply: true });
     expect(parseOkLine('@@cnlab-ok c1/first-reply 1500000')).toEqual({ stepId: 'c1/first-reply', durationMs: 1.5 });
+    expect(parseOkLine('@@cnlab-ok c1/first-reply 1500000 no-reply +2500000')).toEqual({ stepId: 'c1/first-reply', durationMs: 1.5, noReply: true, startMs: 2.5 });
+    expect(parseOkLine('@@cnlab-ok c1/links 1500000 +0')).toEqual({ stepId: 'c1/links', durationMs: 1.5, startMs: 0 });
+  });
+
+  it('times with the monotonic clock of /proc/timer_list when readable, else with realtime guarded by uptime', () => {
+    const { script } = renderApplyScript(names, plan, { fingerprint: 'f00', timings: true });
+    expect(script).toContain(clockText().join('\n'));
+    const out = execFileSync('/bin/sh', ['-c', `${clockText().join('\n')}\nnow; a=$clk; sleep 0.05; now; echo "$(( (clk - a) / 1000000 ))"`]).toString();
+    const [clockLine = '', elapsed = ''] = out.trim().split('\n');
+    expect(parseClockLine(clockLine)?.clock).toBe(readable('/proc/timer_list') ? 'monotonic' : 'realtime');
+    expect(Number(elapsed)).toBeGreaterThanOrEqual(50);
+    expect(Number(elapsed)).toBeLessThan(1000);
+    expect(parseClockLine('@@cnlab-clock realtime stepped')).toEqual({ clock: 'realtime', stepped: true });
+    expect(parseClockLine('@@cnlab-ok x')).toBeNull();
   });
 });

@@ -2,7 +2,7 @@
 // pooled connection, hosts in parallel, and on any failure a rollback of every host from its ledger.
 import { CnlabError, toCnlabError } from '../errors';
 import type { HostExecutor } from '../exec/executor';
-import { parseFailure, parseOkLine, renderApplyScript } from './apply-script';
+import { parseClockLine, parseFailure, parseOkLine, renderApplyScript } from './apply-script';
 import { parseCniChecks, renderCniCheckScript, type CniCheckOutcome } from './cni-check-script';
 import { parseLeftovers, parseStatus, parseSwept, renderStatusScript, renderSweepScript, renderTeardownScript, type LabOnHost, type Leftover } from './ledger-scripts';
 import { labNames } from './naming';
@@ -11,7 +11,7 @@ import { parsePings, renderVerifyScript, type VerifyOutcome } from './verify-scr
 
 export type LabEvent =
   | { type: 'host'; host: string; status: 'tearing-down-previous' | 'applying' | 'applied' | 'failed' | 'rolling-back' | 'rolled-back' }
-  | { type: 'step'; host: string; stepId: string; container: string | null; phase: StepPhase | null; durationMs: number | null; noReply?: true };
+  | { type: 'step'; host: string; stepId: string; container: string | null; phase: StepPhase | null; durationMs: number | null; noReply?: true; startMs?: number };
 
 export interface ApplyOptions {
   /** Time each step on the host (per-container breakdown); costs a little per step. */
@@ -22,12 +22,20 @@ export interface ApplyOptions {
   timeoutMs?: number;
   /** Fault injection for rollback tests: this host's script fails right after this step. */
   failAfter?: { host: string; stepId: string };
+  /**
+   * Apply hosts in ordered groups instead of all at once: each group's hosts in parallel, the next group
+   * only once the previous one is applied (launch time applies a peer host before the measured one).
+   * Hosts not named form a last group. Rollback on failure still covers every host.
+   */
+  hostOrder?: readonly (readonly string[])[];
+  /** Called (and awaited) right before a group's scripts start; a throw fails the apply like a host failure. */
+  beforeGroup?: (index: number, hosts: readonly string[]) => void | Promise<void>;
 }
 
 /**
- * One step's time, measured on its host (`date +%s%N` before and after, so each duration includes
- * about one `date` start, ~1 ms). Per container the phases come in order: netns, links, addresses,
- * link-up, shaping (when shaped), first-reply (the time until the first ping reply).
+ * One step's time, measured on its host with its monotonic clock (apply-script.ts clockText: ~30 µs
+ * per reading). Per container the phases come in order: netns, links, addresses, link-up, shaping
+ * (when shaped), first-reply (the time until the first ping reply).
  */
 export interface StepTiming {
   host: string;
@@ -37,6 +45,8 @@ export interface StepTiming {
   durationMs: number;
   /** first-reply only: no reply came within the bound; durationMs is how long it tried. */
   noReply?: true;
+  /** When the step began, ms after its host's apply script began (same host clock). */
+  startMs?: number;
 }
 
 export interface ApplyResult {
@@ -44,6 +54,10 @@ export interface ApplyResult {
   /** Wall time of each host's apply script as seen from the console. */
   hostDurationsMs: Record<string, number>;
   timings: StepTiming[];
+  /** Timed applies: the clock each host timed with ('monotonic', or 'realtime' where it had to fall back). */
+  clocks?: Record<string, 'monotonic' | 'realtime'>;
+  /** Timed applies: a host's realtime fallback clock was seen to step: discard these timings. */
+  clockStepped?: true;
 }
 
 export interface HostTeardown {
@@ -55,6 +69,15 @@ export interface HostTeardown {
 }
 
 const PRIVILEGED = { privileged: true } as const;
+
+/** The hosts' plans in apply order: the named groups (unknown names ignored), then every host not named. */
+export function hostGroups<T extends { host: string }>(hosts: readonly T[], order: readonly (readonly string[])[] | undefined): T[][] {
+  if (!order) return [[...hosts]];
+  const named = new Set(order.flat());
+  const groups = order.map((names) => hosts.filter((hostPlan) => names.includes(hostPlan.host)));
+  groups.push(hosts.filter((hostPlan) => !named.has(hostPlan.host)));
+  return groups.filter((group) => group.length > 0);
+}
 
 export class LabRuntime {
   constructor(private readonly executorFor: (host: string) => HostExecutor) {}
@@ -77,53 +100,75 @@ export class LabRuntime {
     const cancel = (): void => abort.abort();
     options.signal?.addEventListener('abort', cancel, { once: true });
     const failures: CnlabError[] = [];
+    const clocks: Record<string, 'monotonic' | 'realtime'> = {};
+    let clockStepped = false;
 
-    await Promise.all(
-      plan.hosts.map(async (hostPlan) => {
-        const fault = options.failAfter?.host === hostPlan.host ? { failAfterStep: options.failAfter.stepId } : {};
-        const { script, chunks } = renderApplyScript(names, hostPlan, { fingerprint: plan.fingerprint, timings: options.timings === true, ...fault });
-        options.onEvent?.({ type: 'host', host: hostPlan.host, status: 'applying' });
-        try {
-          const result = await this.executorFor(hostPlan.host).runScript(script, {
-            ...PRIVILEGED,
-            signal: abort.signal,
-            ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
-            onStdoutLine: (line) => {
-              const ok = parseOkLine(line);
-              if (!ok) return;
-              const step = stepIndex.get(`${hostPlan.host}\0${ok.stepId}`);
-              const event = {
-                host: hostPlan.host,
-                stepId: ok.stepId,
-                container: step?.container ?? null,
-                phase: step?.phase ?? null,
-                durationMs: ok.durationMs,
-                ...(ok.noReply ? { noReply: true as const } : {}),
-              };
-              if (ok.durationMs !== null) timings.push({ ...event, durationMs: ok.durationMs });
-              options.onEvent?.({ type: 'step', ...event });
-            },
-          });
-          hostDurationsMs[hostPlan.host] = result.durationMs;
-          if (result.code !== 0) {
-            const failure = parseFailure(result.stdout, chunks);
-            const step = failure?.stepId ? stepIndex.get(`${hostPlan.host}\0${failure.stepId}`) : undefined;
-            const stderr = (failure?.stderr || result.stderr).trim();
-            throw new CnlabError(
-              'command-failed',
-              `host ${hostPlan.host}: step ${failure?.stepId ?? '(unknown)'}${step ? ` (${step.description})` : ''} failed: ${stderr || `exit code ${String(result.code)}`}`,
-              { host: hostPlan.host, step: failure?.stepId ?? null, stderr },
-            );
-          }
-          options.onEvent?.({ type: 'host', host: hostPlan.host, status: 'applied' });
-        } catch (error) {
-          failures.push(toCnlabError(error, `host ${hostPlan.host}`));
-          options.onEvent?.({ type: 'host', host: hostPlan.host, status: 'failed' });
-          // One host failing stops the others: their work is rolled back anyway.
-          abort.abort();
+    const applyHost = async (hostPlan: LabPlan['hosts'][number]): Promise<void> => {
+      const fault = options.failAfter?.host === hostPlan.host ? { failAfterStep: options.failAfter.stepId } : {};
+      const { script, chunks } = renderApplyScript(names, hostPlan, { fingerprint: plan.fingerprint, timings: options.timings === true, ...fault });
+      options.onEvent?.({ type: 'host', host: hostPlan.host, status: 'applying' });
+      try {
+        const result = await this.executorFor(hostPlan.host).runScript(script, {
+          ...PRIVILEGED,
+          signal: abort.signal,
+          ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+          onStdoutLine: (line) => {
+            const clock = parseClockLine(line);
+            if (clock) {
+              clocks[hostPlan.host] = clock.clock;
+              clockStepped ||= clock.stepped;
+            }
+            const ok = parseOkLine(line);
+            if (!ok) return;
+            const step = stepIndex.get(`${hostPlan.host}\0${ok.stepId}`);
+            const event = {
+              host: hostPlan.host,
+              stepId: ok.stepId,
+              container: step?.container ?? null,
+              phase: step?.phase ?? null,
+              durationMs: ok.durationMs,
+              ...(ok.noReply ? { noReply: true as const } : {}),
+              ...(ok.startMs !== undefined ? { startMs: ok.startMs } : {}),
+            };
+            if (ok.durationMs !== null) timings.push({ ...event, durationMs: ok.durationMs });
+            options.onEvent?.({ type: 'step', ...event });
+          },
+        });
+        hostDurationsMs[hostPlan.host] = result.durationMs;
+        if (result.code !== 0) {
+          const failure = parseFailure(result.stdout, chunks);
+          const step = failure?.stepId ? stepIndex.get(`${hostPlan.host}\0${failure.stepId}`) : undefined;
+          const stderr = (failure?.stderr || result.stderr).trim();
+          throw new CnlabError(
+            'command-failed',
+            `host ${hostPlan.host}: step ${failure?.stepId ?? '(unknown)'}${step ? ` (${step.description})` : ''} failed: ${stderr || `exit code ${String(result.code)}`}`,
+            { host: hostPlan.host, step: failure?.stepId ?? null, stderr },
+          );
         }
-      }),
-    );
+        options.onEvent?.({ type: 'host', host: hostPlan.host, status: 'applied' });
+      } catch (error) {
+        failures.push(toCnlabError(error, `host ${hostPlan.host}`));
+        options.onEvent?.({ type: 'host', host: hostPlan.host, status: 'failed' });
+        // One host failing stops the others: their work is rolled back anyway.
+        abort.abort();
+      }
+    };
+    const groups = hostGroups(plan.hosts, options.hostOrder);
+    for (const [index, group] of groups.entries()) {
+      if (failures.length > 0) break;
+      if (abort.signal.aborted) {
+        // Cancelled between groups: the later hosts never start, the earlier ones are rolled back.
+        failures.push(new CnlabError('cancelled', `apply of lab ${plan.labId} was cancelled before host ${group.map((hostPlan) => hostPlan.host).join(', ')}`));
+        break;
+      }
+      try {
+        await options.beforeGroup?.(index, group.map((hostPlan) => hostPlan.host));
+      } catch (error) {
+        failures.push(toCnlabError(error));
+        break;
+      }
+      await Promise.all(group.map(applyHost));
+    }
     options.signal?.removeEventListener('abort', cancel);
 
     if (failures.length > 0) {
@@ -137,7 +182,7 @@ export class LabRuntime {
         : `rollback left objects behind on ${unclean.map((host) => `${host.host} (${host.error ?? host.leftovers.map((l) => `${l.kind} ${l.name}`).join(', ')})`).join('; ')}: run \`cnlab sweep\``;
       throw new CnlabError(first.code === 'cancelled' ? 'cancelled' : first.code, `${first.message}; ${rollbackNote}`, { ...first.details, rollback });
     }
-    return { status: 'applied', hostDurationsMs, timings };
+    return { status: 'applied', hostDurationsMs, timings, ...(Object.keys(clocks).length > 0 ? { clocks } : {}), ...(clockStepped ? { clockStepped: true as const } : {}) };
   }
 
   /** Tears a lab down on the given hosts from their ledgers; reports leftovers per host. */

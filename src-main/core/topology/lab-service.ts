@@ -76,15 +76,16 @@ export class LabService {
   /** `measureFirstReply`: plan the first-reply measurements that timed applies run. */
   async plan(spec: TopologySpec, options: { measureFirstReply?: boolean } = {}): Promise<LabPlan> {
     const facts = await this.factsFor(spec.hosts);
-    const managementAddress = Object.fromEntries(
-      spec.hosts.map((name) => {
-        const host = this.hosts.inventory.get(name);
-        const address = host.kind === 'ssh' && isIP(host.address) ? host.address : facts[name]?.management.address;
-        if (!address) throw new CnlabError('invalid-input', `host ${name}: its management address is unknown: probe it again (cnlab hosts probe ${name})`);
-        return [name, address];
-      }),
-    );
+    const managementAddress = Object.fromEntries(spec.hosts.map((name) => [name, this.managementAddress(name, facts[name])]));
     return planLab(spec, { facts, managementAddress, measureFirstReply: options.measureFirstReply === true });
+  }
+
+  /** The address other hosts reach a host at: its inventory address when that is an IP, else the probed one. */
+  managementAddress(name: string, facts: HostFacts | undefined): string {
+    const host = this.hosts.inventory.get(name);
+    const address = host.kind === 'ssh' && isIP(host.address) ? host.address : facts?.management.address;
+    if (!address) throw new CnlabError('invalid-input', `host ${name}: its management address is unknown: probe it again (cnlab hosts probe ${name})`);
+    return address;
   }
 
   /** The exact script each host would run, for `topology plan` (dry run). */

@@ -1,0 +1,221 @@
+// The experiment file, format version 1: which modes to compare, where the client and server run,
+// the workload and the axes of its parameter matrix, repetitions and how runs are ordered.
+// Validated by one zod schema; a fingerprint (sha256 of canonical JSON) names exactly what was asked.
+import { createHash } from 'node:crypto';
+import { parseDocument } from 'yaml';
+import { z } from 'zod';
+import { CnlabError } from '../errors';
+import { hostNameSchema } from '../hosts/host-model';
+import { networkSchema, OBJECT_NAME_PATTERN } from '../topology/topology-schema';
+import { workloadSchema, type WorkloadParams } from '../workloads/workload-params';
+
+const label = z.string().regex(OBJECT_NAME_PATTERN, 'a label has 1-31 lower-case letters, digits or "-" and starts with a letter');
+
+export const placementSchema = z.object({ server: hostNameSchema, client: hostNameSchema }).strict();
+export type Placement = z.infer<typeof placementSchema>;
+
+/** "w/o container": the client and server run on the hosts themselves, as in the studies' baseline. */
+export const BASELINE_MODE = 'baseline';
+
+const modeEntrySchema = z
+  .object({
+    /** A network mode of the topology file, or "baseline" (no container). */
+    mode: z.string(),
+    /** How the tables name this case (default: the mode). */
+    label: label.optional(),
+    /** The mode's options, as in a topology file's network. */
+    options: z.record(z.string(), z.unknown()).optional(),
+    /** This case's own placement (e.g. bridge only connects containers on one host). */
+    placement: placementSchema.optional(),
+  })
+  .strict();
+
+const modesSchema = z.array(z.union([z.string(), modeEntrySchema])).min(1).max(16);
+
+const axisValue = z.union([z.string(), z.number(), z.boolean()]);
+
+export const experimentSchema = z
+  .object({
+    v: z.literal(1),
+    kind: z.literal('experiment'),
+    name: z.string().regex(OBJECT_NAME_PATTERN, 'a name has 1-31 lower-case letters, digits or "-" and starts with a letter'),
+    description: z.string().max(2000).optional(),
+    /** The host names this file uses; `--map name=inventoryHost` binds them to other inventory hosts. */
+    hosts: z.array(hostNameSchema).min(1).max(16),
+    addressPool: z.cidrv4().default('198.19.0.0/16'),
+    backend: z.enum(['iproute2', 'cni']).default('iproute2'),
+    placement: placementSchema,
+    modes: modesSchema,
+    workload: z.record(z.string(), z.unknown()),
+    /** Workload parameters to vary: every combination is a cell. */
+    axes: z.record(z.string(), z.array(axisValue).min(1).max(32)).default({}),
+    /** Scalability: N concurrent client/server pairs per cell (an axis). */
+    pairs: z.array(z.number().int().min(1).max(64)).min(1).max(16).default([1]),
+    /** Interference: K co-located containers on the server host loading the CPU while it measures. */
+    interference: z
+      .object({
+        containers: z.array(z.number().int().min(0).max(64)).min(1).max(16),
+        /** busy: a busy loop each; burst: about 10% of a CPU each, in 10 ms bursts every 100 ms. */
+        load: z.enum(['busy', 'burst']).default('busy'),
+      })
+      .strict()
+      .optional(),
+    repetitions: z.number().int().min(1).max(1000).default(3),
+    /** Runs per cell before the measured ones, discarded (caches, ARP, TCP metrics warm). */
+    warmup: z.number().int().min(0).max(20).default(1),
+    /** Seconds of rest between runs, so one run's tail does not skew the next. */
+    cooldown: z.number().min(0).max(600).default(1),
+    /** Random order of runs (blocked per topology so none is re-applied); off runs cells in file order. */
+    randomize: z.boolean().default(true),
+    /** Seed of the random order, for a repeatable order; the run records the one it used. */
+    seed: z.number().int().min(0).max(2 ** 31).optional(),
+    /** The case others are compared with (its label). */
+    baseline: label.optional(),
+    /** Add repetitions until the 95% CI half-width of the primary metric is under `targetRelativeHalfWidth` × mean. */
+    adaptive: z
+      .object({ targetRelativeHalfWidth: z.number().gt(0).lt(1).default(0.05), maxRepetitions: z.number().int().min(2).max(1000).default(10) })
+      .strict()
+      .optional(),
+    /** Sample CPU and the lab's link counters on the measured hosts every second. */
+    sampleHosts: z.boolean().default(true),
+  })
+  .strict();
+
+export type ExperimentInput = z.input<typeof experimentSchema>;
+type ExperimentParsed = z.infer<typeof experimentSchema>;
+
+/** A case of the modes list, normalised. */
+export interface ModeCase {
+  label: string;
+  mode: string;
+  /** The network of the case's topology (null for the baseline). */
+  network: z.infer<typeof networkSchema> | null;
+  placement: Placement;
+}
+
+export interface ExperimentSpec extends Omit<ExperimentParsed, 'modes' | 'workload'> {
+  modes: ModeCase[];
+  workload: WorkloadParams;
+}
+
+function describeIssues(error: z.ZodError, source: string, prefix: (string | number)[] = []): string {
+  return error.issues
+    .slice(0, 5)
+    .map((issue) => {
+      const path = [...prefix, ...issue.path];
+      return `${source}: ${path.length > 0 ? path.join('.') : '(top)'}: ${issue.message}`;
+    })
+    .join('\n');
+}
+
+function invalid(source: string, message: string): CnlabError {
+  return new CnlabError('invalid-input', `${source}: ${message}`);
+}
+
+function normaliseMode(entry: z.infer<typeof modesSchema>[number], index: number, parsed: ExperimentParsed, source: string): ModeCase {
+  const { mode, label: name, options, placement } = typeof entry === 'string' ? { mode: entry, label: undefined, options: undefined, placement: undefined } : entry;
+  const caseLabel = name ?? mode;
+  if (mode === BASELINE_MODE) {
+    if (options) throw invalid(source, `modes.${index}: the baseline runs without containers and takes no options`);
+    return { label: caseLabel, mode, network: null, placement: placement ?? parsed.placement };
+  }
+  const network = networkSchema.safeParse({ name: 'net', mode, ...(options ? { options } : {}) });
+  if (!network.success) throw new CnlabError('invalid-input', describeIssues(network.error, source, ['modes', index]));
+  if (!OBJECT_NAME_PATTERN.test(caseLabel)) throw invalid(source, `modes.${index}: ${caseLabel} cannot be a label: give it a label of lower-case letters, digits or "-"`);
+  return { label: caseLabel, mode, network: network.data, placement: placement ?? parsed.placement };
+}
+
+function checkAxes(parsed: ExperimentParsed, workload: WorkloadParams, source: string): void {
+  for (const [axis, values] of Object.entries(parsed.axes)) {
+    if (axis === 'tool') throw invalid(source, 'axes.tool: one experiment runs one tool: write one file per tool');
+    for (const [index, value] of values.entries()) {
+      const candidate = workloadSchema.safeParse({ ...workload, [axis]: value });
+      if (!candidate.success) throw new CnlabError('invalid-input', describeIssues(candidate.error, source, ['axes', axis, index]).replace(`axes.${axis}.${index}.${axis}:`, `axes.${axis}.${index}:`));
+    }
+  }
+}
+
+function checkHosts(spec: ExperimentSpec, source: string): void {
+  const known = new Set(spec.hosts);
+  for (const entry of spec.modes) {
+    for (const role of ['server', 'client'] as const) {
+      const host = entry.placement[role];
+      if (!known.has(host)) throw invalid(source, `${entry.label}: placement.${role} is ${host}, not one of hosts (${spec.hosts.join(', ')}): add it to hosts`);
+    }
+  }
+  if (spec.interference && spec.modes.some((entry) => entry.network === null)) {
+    throw invalid(source, 'interference: its busy neighbours are containers, and the baseline case has none: measure interference on container modes only');
+  }
+  const labels = spec.modes.map((entry) => entry.label);
+  const repeated = labels.find((name, index) => labels.indexOf(name) !== index);
+  if (repeated) throw invalid(source, `modes: two cases are labelled ${repeated}: give each a distinct label`);
+  if (spec.baseline && !labels.includes(spec.baseline)) throw invalid(source, `baseline ${spec.baseline} is not one of the modes' labels (${labels.join(', ')})`);
+}
+
+/** Validates parsed YAML/JSON data of an experiment file. */
+export function experimentFromData(data: unknown, source = 'experiment'): ExperimentSpec {
+  if (typeof data !== 'object' || data === null) throw invalid(source, 'an experiment is a mapping with v: 1, kind: experiment, name, hosts, placement, modes and workload');
+  const version = (data as { v?: unknown }).v;
+  if (version !== 1) throw invalid(source, `format version ${JSON.stringify(version ?? null)} is not supported: this cnlab reads v: 1`);
+  if ((data as { kind?: unknown }).kind !== 'experiment') {
+    throw invalid(source, 'kind must be "experiment" (a topology file is applied with `cnlab topology apply`, not run)');
+  }
+  const result = experimentSchema.safeParse(data);
+  if (!result.success) throw new CnlabError('invalid-input', describeIssues(result.error, source));
+  const parsed = result.data;
+  const workload = workloadSchema.safeParse(parsed.workload);
+  if (!workload.success) throw new CnlabError('invalid-input', describeIssues(workload.error, source, ['workload']));
+  checkAxes(parsed, workload.data, source);
+  const spec: ExperimentSpec = { ...parsed, workload: workload.data, modes: parsed.modes.map((entry, index) => normaliseMode(entry, index, parsed, source)) };
+  checkHosts(spec, source);
+  return spec;
+}
+
+export function parseExperimentText(text: string, source = 'experiment'): ExperimentSpec {
+  const document = parseDocument(text, { uniqueKeys: true });
+  if (document.errors.length > 0) {
+    throw invalid(source, `not valid YAML or JSON: ${document.errors[0]?.message.split('\n')[0] ?? 'parse error'}`);
+  }
+  return experimentFromData(document.toJS(), source);
+}
+
+/** JSON with object keys sorted at every level: the same experiment always gives the same text. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, item]) => item !== undefined);
+    entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** sha256 of the canonical JSON of the validated experiment (defaults filled in). */
+export function experimentFingerprint(spec: ExperimentSpec): string {
+  return createHash('sha256').update(canonicalJson(spec)).digest('hex');
+}
+
+/** Rebinds the file's host names to inventory hosts (`--map h1=lab-a,h2=lab-b`). */
+export function mapHosts(spec: ExperimentSpec, mapping: Readonly<Record<string, string>>): ExperimentSpec {
+  for (const name of Object.keys(mapping)) {
+    if (!spec.hosts.includes(name)) throw new CnlabError('invalid-input', `--map names ${name}, which the experiment does not use (its hosts: ${spec.hosts.join(', ')})`);
+  }
+  const bind = (host: string): string => mapping[host] ?? host;
+  return {
+    ...spec,
+    hosts: spec.hosts.map(bind),
+    placement: { server: bind(spec.placement.server), client: bind(spec.placement.client) },
+    modes: spec.modes.map((entry) => ({ ...entry, placement: { server: bind(entry.placement.server), client: bind(entry.placement.client) } })),
+  };
+}
+
+/** Parses `role=host,role=host` of --map. */
+export function parseHostMap(text: string): Record<string, string> {
+  const mapping: Record<string, string> = {};
+  for (const pair of text.split(',').map((part) => part.trim()).filter(Boolean)) {
+    const match = /^([^=\s]+)=([^=\s]+)$/.exec(pair);
+    if (!match?.[1] || !match[2]) throw new CnlabError('usage', `--map takes name=host pairs separated by commas, e.g. h1=lab-a,h2=lab-b (got "${pair}")`);
+    mapping[match[1]] = match[2];
+  }
+  return mapping;
+}

@@ -1,0 +1,258 @@
+// The experiment area of core as adapters use it: read an experiment file, show its plan, start a
+// run (preflight first, recorded), resume an interrupted one, list and show stored runs.
+import { readFile } from 'node:fs/promises';
+import { randomInt } from 'node:crypto';
+import { CnlabError } from '../errors';
+import type { HostService } from '../hosts/host-service';
+import type { LabService } from '../topology/lab-service';
+import { CNLAB_VERSION } from '../version';
+import { requiredTools } from '../workloads/workload-params';
+import { caseLabId, caseTopology, checkCaseReachable, checkChannelBudget } from './cell-topology';
+import { DEFAULT_MAX_CHANNELS } from '../ssh/ssh-connection';
+import { summarizeCells, type CellSummary } from './cell-summary';
+import { experimentFingerprint, mapHosts, parseExperimentText, type ExperimentSpec } from './experiment-schema';
+import { planRuns, type Cell, type RunBlock } from './matrix';
+import { installTools, runPreflight, type PreflightReport } from './preflight';
+import { PORT_RANGE } from './run-context';
+import type { RunEventListener } from './run-events';
+import { RunStore, type FailureLine, type RunFolder, type RunRecord } from './run-store';
+import { ExperimentRunner } from './runner';
+import type { TopologySpec } from '../topology/topology-schema';
+
+export interface ExperimentPlan {
+  spec: ExperimentSpec;
+  fingerprint: string;
+  seed: number;
+  cells: Cell[];
+  blocks: RunBlock[];
+  /** Per case: the lab it applies (null for the baseline); a run names its labs after its run id, this plan after the fingerprint. */
+  topologies: { caseLabel: string; labId: string | null; topology: TopologySpec | null }[];
+  totalRuns: number;
+}
+
+export interface RunOptions {
+  signal?: AbortSignal;
+  onEvent?: RunEventListener;
+  /** Skip the preflight (never recommended; recorded in the run). */
+  skipPreflight?: boolean;
+  /**
+   * Asked when the preflight finds tools missing that the host's package manager offers: resolve true to
+   * install them (the consent and what ran are kept in run.json). Without it nothing is installed.
+   */
+  consentToInstall?: (request: InstallRequest) => Promise<boolean>;
+}
+
+export interface InstallRequest {
+  host: string;
+  tools: string[];
+  packageManager: string | null;
+  packages: string[];
+}
+
+export interface RunListing {
+  runId: string;
+  name: string;
+  /** The stored state, or "interrupted" when a running record's process is gone. */
+  state: RunRecord['state'] | 'interrupted';
+  createdAt: string;
+  cells: number;
+  results: number;
+  failures: number;
+  planned: number;
+}
+
+export interface RunDetails {
+  record: RunRecord;
+  state: RunListing['state'];
+  cells: CellSummary[];
+  failures: FailureLine[];
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function effectiveState(record: RunRecord): RunListing['state'] {
+  if (record.state !== 'running') return record.state;
+  return record.runnerPid !== process.pid && processAlive(record.runnerPid) ? 'running' : 'interrupted';
+}
+
+export class ExperimentService {
+  readonly store: RunStore;
+  private readonly runner: ExperimentRunner;
+
+  constructor(
+    private readonly hosts: HostService,
+    private readonly labs: LabService,
+    workspaceDir: string,
+  ) {
+    this.store = new RunStore(workspaceDir);
+    this.runner = new ExperimentRunner(hosts, labs);
+  }
+
+  async readExperiment(file: string, hostMap: Record<string, string> = {}): Promise<ExperimentSpec> {
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (error) {
+      throw new CnlabError('not-found', `cannot read experiment file ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'}): check the path`);
+    }
+    return mapHosts(parseExperimentText(text, file), hostMap);
+  }
+
+  /** Cells, run order and labs, without touching a host (only the inventory is consulted). */
+  plan(spec: ExperimentSpec, seed = spec.seed ?? randomInt(2 ** 31)): ExperimentPlan {
+    const missing = spec.hosts.filter((name) => !this.hosts.inventory.find(name));
+    if (missing.length > 0) {
+      throw new CnlabError('invalid-input', `the experiment uses host${missing.length > 1 ? 's' : ''} ${missing.join(', ')}, not in the inventory: add ${missing.length > 1 ? 'them' : 'it'} with \`cnlab hosts add\`, or bind the file's names with --map name=host`);
+    }
+    for (const entry of spec.modes) checkCaseReachable(entry, spec.workload.tool);
+    const fingerprint = experimentFingerprint(spec);
+    const { cells, blocks } = planRuns(spec, seed);
+    if (spec.workload.tool !== 'launch') for (const entry of spec.modes) checkChannelBudget(entry, cells, DEFAULT_MAX_CHANNELS);
+    const topologies = spec.modes.map((entry, index) => {
+      const labId = entry.network ? caseLabId(fingerprint, index) : null;
+      const topology = labId && spec.workload.tool !== 'launch' ? caseTopology(spec, entry, cells, labId) : null;
+      return { caseLabel: entry.label, labId, topology };
+    });
+    return { spec, fingerprint, seed, cells, blocks, topologies, totalRuns: blocks.reduce((sum, block) => sum + block.runs.length, 0) };
+  }
+
+  /** Starts a new run: creates its folder, probes facts, runs the preflight, then every run. */
+  async start(spec: ExperimentSpec, options: RunOptions & { file?: string; hostMap?: Record<string, string> } = {}): Promise<RunRecord> {
+    const plan = this.plan(spec);
+    const folder = await this.store.create(spec.name);
+    const now = new Date().toISOString();
+    const record: RunRecord = {
+      formatVersion: 1,
+      runId: folder.runId,
+      state: 'running',
+      runnerPid: process.pid,
+      experimentFile: options.file ?? null,
+      experiment: spec,
+      fingerprint: plan.fingerprint,
+      hostMap: options.hostMap ?? {},
+      cnlabVersion: CNLAB_VERSION,
+      createdAt: now,
+      updatedAt: now,
+      finishedAt: null,
+      seed: plan.seed,
+      cells: plan.cells,
+      blocks: plan.blocks,
+      hostFacts: {},
+      preflight: null,
+      consents: [],
+      topologies: [],
+      error: null,
+      resumes: [],
+      warnings: [],
+    };
+    await folder.saveRecord(record);
+    return this.continueRun(folder, record, options);
+  }
+
+  /** Continues an interrupted, cancelled or failed run: only the runs without a result are run. */
+  async resume(runId: string, options: RunOptions = {}): Promise<RunRecord> {
+    const folder = await this.store.open(runId);
+    const record = await folder.readRecord();
+    const state = effectiveState(record);
+    if (state === 'running') throw new CnlabError('already-exists', `run ${record.runId} is still running (process ${record.runnerPid}): wait for it or cancel it first`);
+    if (state === 'completed') throw new CnlabError('invalid-input', `run ${record.runId} is complete: nothing to resume (see \`cnlab runs show ${record.runId}\`)`);
+    await folder.sealTornLines();
+    record.state = 'running';
+    record.runnerPid = process.pid;
+    record.error = null;
+    record.resumes.push(new Date().toISOString());
+    await folder.saveRecord(record);
+    return this.continueRun(folder, record, options);
+  }
+
+  private async continueRun(folder: RunFolder, record: RunRecord, options: RunOptions): Promise<RunRecord> {
+    const emit = options.onEvent ?? (() => undefined);
+    try {
+      record.hostFacts = await this.labs.factsFor(record.experiment.hosts);
+      if (!options.skipPreflight) {
+        emit({ type: 'state', runId: record.runId, state: 'preflight' });
+        let report = await this.preflight(record.experiment, options.signal);
+        if (await this.installConsented(record, report, options)) report = await this.preflight(record.experiment, options.signal);
+        record.preflight = report;
+        if (!report.ok) {
+          const errors = report.findings.filter((finding) => finding.severity === 'error');
+          throw new CnlabError('invalid-input', `preflight failed: ${errors.map((finding) => `${finding.message} (${finding.fix})`).join('; ')}`);
+        }
+      } else {
+        record.preflight = { skipped: true };
+      }
+      await folder.saveRecord(record);
+    } catch (error) {
+      const failure = error instanceof CnlabError ? error : new CnlabError('internal', String(error));
+      record.state = options.signal?.aborted ? 'cancelled' : 'failed';
+      record.error = failure.message;
+      record.finishedAt = new Date().toISOString();
+      await folder.saveRecord(record);
+      emit({ type: 'state', runId: record.runId, state: record.state, detail: failure.message });
+      return record;
+    }
+    return this.runner.execute(folder, record, { ...options, previous: await folder.readSamples() });
+  }
+
+  /** Offers each host's missing tools for install; true when anything was installed. */
+  private async installConsented(record: RunRecord, report: PreflightReport, options: RunOptions): Promise<boolean> {
+    if (!options.consentToInstall) return false;
+    let installed = false;
+    for (const finding of report.findings.filter((item) => item.code === 'tool-missing' && item.host)) {
+      const details = finding.details as { missing?: string[]; packageManager?: string | null; packages?: string[] } | undefined;
+      const request: InstallRequest = { host: finding.host as string, tools: details?.missing ?? [], packageManager: details?.packageManager ?? null, packages: details?.packages ?? [] };
+      if (request.packages.length === 0 || !(await options.consentToInstall(request))) continue;
+      const install = await installTools(this.hosts, request.host, request.tools, options.signal ? { signal: options.signal } : {});
+      record.consents.push({ at: new Date().toISOString(), host: request.host, tools: request.tools, install });
+      installed = true;
+    }
+    return installed;
+  }
+
+  /** The preflight of an experiment: its hosts, the tools its workload needs, the ports runs use. */
+  preflight(spec: ExperimentSpec, signal?: AbortSignal): Promise<PreflightReport> {
+    const hosts = [...new Set(spec.modes.flatMap((entry) => [entry.placement.server, entry.placement.client]))];
+    const tools = Object.fromEntries(hosts.map((host) => [host, requiredTools(spec.workload)]));
+    const ports = Object.fromEntries(hosts.map((host) => [host, { ...PORT_RANGE }]));
+    return runPreflight(this.hosts, { hosts, tools, ports }, signal ? { signal } : {});
+  }
+
+  async list(): Promise<RunListing[]> {
+    const listings: RunListing[] = [];
+    for (const runId of await this.store.list()) {
+      try {
+        const folder = await this.store.open(runId);
+        const record = await folder.readRecord();
+        const lines = await folder.readSamples();
+        const measured = lines.filter((line) => line.type !== 'live' && !line.warmup);
+        listings.push({
+          runId,
+          name: record.experiment.name,
+          state: effectiveState(record),
+          createdAt: record.createdAt,
+          cells: record.cells.length,
+          results: new Set(measured.filter((line) => line.type === 'result').map((line) => line.key)).size,
+          failures: measured.filter((line) => line.type === 'failure').length,
+          planned: record.blocks.reduce((sum, block) => sum + block.runs.filter((run) => !run.warmup).length, 0),
+        });
+      } catch {
+        // A folder that is not a run (or a run.json from a newer cnlab) is left out of the list.
+      }
+    }
+    return listings;
+  }
+
+  async show(runId: string): Promise<RunDetails> {
+    const folder = await this.store.open(runId);
+    const record = await folder.readRecord();
+    const lines = await folder.readSamples();
+    return { record, state: effectiveState(record), cells: summarizeCells(record, lines), failures: lines.filter((line): line is FailureLine => line.type === 'failure') };
+  }
+}

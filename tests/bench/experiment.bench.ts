@@ -1,0 +1,198 @@
+// Fidelity of the experiment engine (issue 4): the same two containers measured by the console and
+// by hand, alternating, for iperf3 throughput and sockperf latency; launch-time medians against a
+// hand-written on-host script doing the same steps; and the CPU the console itself costs a measured
+// host during a run (its sampler loop and SSH session), against a quiet interval of the same length.
+import { join } from 'node:path';
+import { cellTable, launchTable } from '../../src-main/cli/run-report';
+import { ExperimentService } from '../../src-main/core/experiment/experiment-service';
+import { LabService } from '../../src-main/core/topology/lab-service';
+import { runIperf3 } from '../../src-main/core/workloads/iperf3/executor';
+import { parseIperf3Json } from '../../src-main/core/workloads/iperf3';
+import { runLaunch } from '../../src-main/core/workloads/launch/launch-workload';
+import { parseSockperfLatency } from '../../src-main/core/workloads/sockperf';
+import { runSockperf } from '../../src-main/core/workloads/sockperf/executor';
+import { startHostSampler } from '../../src-main/core/workloads/host-samplers';
+import { runAt } from '../../src-main/core/workloads/run-command';
+import type { Endpoint } from '../../src-main/core/workloads/workload-context';
+import { iperf3ParamsSchema, launchParamsSchema, sockperfParamsSchema } from '../../src-main/core/workloads/workload-params';
+import { startTestbed, type Testbed } from '../testbed/testbed.ts';
+import { testTopology } from '../support/lab-tools.ts';
+import { openTestService, testbedHost, type ServiceFixture } from '../support/testbed-hosts.ts';
+import { recordingContext } from '../support/workload-context.ts';
+import { summarise } from './stats.ts';
+
+const ALTERNATIONS = 5;
+const SECONDS = 3;
+
+interface Pair {
+  client: Endpoint;
+  server: Endpoint;
+}
+
+function ratioLine(what: string, consoleValues: number[], handValues: number[], unit: string, scale: number, target: string): string {
+  const byConsole = summarise(consoleValues).median;
+  const byHand = summarise(handValues).median;
+  const format = (value: number): string => (value / scale).toFixed(2);
+  return `| ${what} | ${format(byConsole)} ${unit} | ${format(byHand)} ${unit} | ${(byConsole / byHand).toFixed(3)} | ${target} |`;
+}
+
+/** Background command inside a testbed host, started the way a user would in a second terminal. */
+function handServer(testbed: Testbed, host: string, netns: string, argv: string[]): Promise<unknown> {
+  return testbed.hostExec(host, ['ip', 'netns', 'exec', netns, 'timeout', '30', ...argv]);
+}
+
+async function handIperf3(testbed: Testbed, pair: Pair, port: number): Promise<number> {
+  const server = handServer(testbed, pair.server.host, pair.server.netns ?? '', ['iperf3', '-s', '-1', '-p', String(port)]);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const client = await testbed.hostExec(pair.client.host, ['ip', 'netns', 'exec', pair.client.netns ?? '', 'iperf3', '-c', pair.server.address, '-p', String(port), '-t', String(SECONDS), '-J']);
+  await server;
+  return parseIperf3Json(client.stdout).directions[0]?.bitsPerSecond ?? NaN;
+}
+
+async function handSockperf(testbed: Testbed, pair: Pair, port: number): Promise<number> {
+  const server = handServer(testbed, pair.server.host, pair.server.netns ?? '', ['sockperf', 'sr', '-i', pair.server.address, '-p', String(port)]);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const client = await testbed.hostExec(pair.client.host, ['ip', 'netns', 'exec', pair.client.netns ?? '', 'sockperf', 'ping-pong', '-i', pair.server.address, '-p', String(port), '-t', String(SECONDS), '-m', '64']);
+  // The hand server has no end of its own: stopped by its PID, found by its port.
+  await testbed.hostExec(pair.server.host, ['sh', '-c', `for pid in $(pgrep -f "sockperf sr -i ${pair.server.address} -p ${port}"); do kill "$pid"; done`]);
+  await server.catch(() => undefined);
+  return parseSockperfLatency(client.stdout, { fullRtt: false }).avgUs;
+}
+
+/** The hand-written launch script: the same per-container steps as a timed bridge apply, timed with date. */
+function handLaunchScript(containers: number): string {
+  return [
+    'set -e',
+    'ip link add hbr0 type bridge && ip addr add 198.19.200.1/24 dev hbr0 && ip link set hbr0 up',
+    `for i in $(seq 1 ${containers}); do`,
+    '  t0=$(date +%s%N)',
+    '  ip netns add hand$i',
+    '  ip link add hv$i type veth peer name eth0 netns hand$i',
+    '  ip link set hv$i master hbr0',
+    '  ip -n hand$i addr add 198.19.200.$((i+1))/24 dev eth0',
+    '  ip link set hv$i up && ip -n hand$i link set eth0 up && ip -n hand$i link set lo up',
+    '  until ip netns exec hand$i ping -c1 -W1 -q 198.19.200.1 >/dev/null 2>&1; do :; done',
+    '  t1=$(date +%s%N)',
+    '  echo launch $(( (t1 - t0) / 1000 ))',
+    'done',
+    `for i in $(seq 1 ${containers}); do ip netns del hand$i; done`,
+    'ip link del hbr0',
+  ].join('\n');
+}
+
+async function benchLaunch(testbed: Testbed, fixture: ServiceFixture, labs: LabService): Promise<string> {
+  const CONTAINERS = 5;
+  const consoleMs: number[] = [];
+  const handMs: number[] = [];
+  for (let round = 0; round <= ALTERNATIONS; round++) {
+    const { ctx } = recordingContext(fixture.service);
+    const measured = await runLaunch(ctx, { params: launchParamsSchema.parse({ tool: 'launch', containers: CONTAINERS }), labs, network: { name: 'net', mode: 'bridge' }, labId: 'benchlaunch', addressPool: '198.19.0.0/16', host: 'h1', peerHost: null });
+    const hand = await testbed.hostExec('h1', ['sh', '-c', handLaunchScript(CONTAINERS)]);
+    if (round === 0) continue; // warm-up round
+    consoleMs.push(...(measured.rawSamples?.launchMs ?? []));
+    handMs.push(...hand.stdout.split('\n').filter((line) => line.startsWith('launch ')).map((line) => Number(line.split(' ')[1]) / 1000));
+  }
+  return ratioLine(`launch time, bridge, ${CONTAINERS} containers × ${ALTERNATIONS} (per container)`, consoleMs, handMs, 'ms', 1, '±10%');
+}
+
+/** CPU ticks of every process of a testbed host (its own pid namespace), children reaped included. */
+async function hostTicks(testbed: Testbed, host: string): Promise<number> {
+  const result = await testbed.hostExec(host, ['sh', '-c', 'cat /proc/[0-9]*/stat 2>/dev/null']);
+  let ticks = 0;
+  for (const line of result.stdout.split('\n')) {
+    const fields = line.slice(line.lastIndexOf(')') + 2).split(' ');
+    // utime stime cutime cstime are fields 14-17 of stat, 12-15 after the command.
+    ticks += [11, 12, 13, 14].reduce((sum, index) => sum + Number(fields[index] ?? 0), 0);
+  }
+  return ticks;
+}
+
+async function benchConsoleCpu(testbed: Testbed, fixture: ServiceFixture, pair: Pair): Promise<string> {
+  const WINDOW_S = 20;
+  const hz = Number((await testbed.hostExec('h1', ['getconf', 'CLK_TCK'])).stdout.trim()) || 100;
+  const quietStart = await hostTicks(testbed, 'h1');
+  await new Promise((resolve) => setTimeout(resolve, WINDOW_S * 1000));
+  const quiet = (await hostTicks(testbed, 'h1')) - quietStart;
+  // A console run with nothing but its own machinery: the host sampler and one idle command over SSH.
+  const { ctx } = recordingContext(fixture.service);
+  const start = await hostTicks(testbed, 'h1');
+  const sampler = startHostSampler(ctx, 'h1', { interfacePrefixes: ['c'] });
+  await runAt(ctx, pair.server, ['sleep', String(WINDOW_S)]);
+  await sampler.stop();
+  const busy = (await hostTicks(testbed, 'h1')) - start;
+  const percent = (((busy - quiet) / hz) * 100) / WINDOW_S;
+  return `| console CPU on a measured host during a run (sampler + SSH session), ${WINDOW_S} s | ${percent.toFixed(2)} % of one core | quiet interval ${(((quiet / hz) * 100) / WINDOW_S).toFixed(2)} % | | < 1% |`;
+}
+
+export async function benchExperiment(): Promise<string> {
+  const testbed = await startTestbed({ hosts: 2 });
+  const fixture = await openTestService(['h1', 'h2'].map((name) => testbedHost(testbed, name)));
+  const labs = new LabService(fixture.service, fixture.workspaceDir);
+  const rows: string[] = [];
+  try {
+    const applied = await labs.apply(testTopology('name: fidelity\nhosts: [h1, h2]\nnetworks:\n  - { name: net, mode: macvlan }\ncontainers:\n  - { name: srv, host: h1, networks: [net] }\n  - { name: cli, host: h2, networks: [net] }\n'));
+    const endpoint = (name: string): Endpoint => {
+      const container = applied.record.containers.find((candidate) => candidate.name === name);
+      return { name, host: container?.host ?? '', netns: container?.netns ?? null, address: container?.interfaces[0]?.address?.split('/')[0] ?? '' };
+    };
+    const pair: Pair = { server: endpoint('srv'), client: endpoint('cli') };
+    const throughput = { console: [] as number[], hand: [] as number[] };
+    const latency = { console: [] as number[], hand: [] as number[] };
+    let port = 6100;
+    for (let round = 0; round <= ALTERNATIONS; round++) {
+      const { ctx } = recordingContext(fixture.service, { firstPort: 6000 + round * 10 });
+      const iperf = await runIperf3(ctx, { params: iperf3ParamsSchema.parse({ tool: 'iperf3', duration: SECONDS }), ...pair });
+      const byHand = await handIperf3(testbed, pair, port++);
+      const sock = await runSockperf(ctx, { params: sockperfParamsSchema.parse({ tool: 'sockperf', duration: SECONDS, messageSize: 64, fullLog: false }), ...pair });
+      const sockByHand = await handSockperf(testbed, pair, port++);
+      if (round === 0) continue; // warm-up round
+      throughput.console.push(iperf.metrics.throughputBitsPerSecond ?? NaN);
+      throughput.hand.push(byHand);
+      latency.console.push(sock.metrics.latencyMeanUs ?? NaN);
+      latency.hand.push(sockByHand);
+    }
+    rows.push(ratioLine(`iperf3 TCP ${SECONDS} s, macvlan h2 → h1, ${ALTERNATIONS} alternations`, throughput.console, throughput.hand, 'Gbit/s', 1e9, '±3%'));
+    rows.push(ratioLine(`sockperf UDP ping-pong 64 B ${SECONDS} s, mean latency, ${ALTERNATIONS} alternations`, latency.console, latency.hand, 'µs', 1, '±5%'));
+    rows.push(await benchLaunch(testbed, fixture, labs));
+    rows.push(await benchConsoleCpu(testbed, fixture, pair));
+    await labs.teardown('fidelity');
+  } finally {
+    await fixture.dispose();
+    await testbed.teardown();
+  }
+  return [
+    '## Experiment engine fidelity (issue 4)',
+    '',
+    'The same two containers (macvlan, h2 → h1 on a 2-host testbed) measured by the console (the executors, with the host',
+    'sampler running as in a real run) and by hand (the same tool command run directly on the host), alternating after a',
+    'warm-up round; medians and their ratio. Launch time: the console\'s timed apply against a hand-written on-host script',
+    'doing the same per-container steps (namespace, veth, bridge port, address, link up, ping until the first reply).',
+    '',
+    '| what | console | by hand | ratio | target |',
+    '|---|---|---|---|---|',
+    ...rows,
+    '',
+  ].join('\n');
+}
+
+/** The shipped quick and launch experiments run as they are; their tables go into BENCHMARKS.md and the notes. */
+export async function benchExampleExperiments(): Promise<string> {
+  const testbed = await startTestbed({ hosts: 2 });
+  const fixture = await openTestService(['h1', 'h2'].map((name) => testbedHost(testbed, name)));
+  const labs = new LabService(fixture.service, fixture.workspaceDir);
+  const experiments = new ExperimentService(fixture.service, labs, fixture.workspaceDir);
+  const sections: string[] = [];
+  try {
+    for (const file of ['experiment-quick-throughput.yaml', 'experiment-launch-time.yaml']) {
+      const started = performance.now();
+      const record = await experiments.start(await experiments.readExperiment(join(__dirname, '..', '..', 'examples', file)));
+      const details = await experiments.show(record.runId);
+      const tables = [cellTable(details.cells), launchTable(details.cells) ?? ''].join('\n');
+      sections.push(`### examples/${file} — ${record.state} in ${((performance.now() - started) / 1000).toFixed(0)} s`, '', '```', tables.trim(), '```', '');
+    }
+  } finally {
+    await fixture.dispose();
+    await testbed.teardown();
+  }
+  return ['## Example experiments on the testbed (issue 4)', '', 'Run as shipped on a 2-host testbed on this machine (all hosts share its CPUs, so absolute figures are this machine\'s).', '', ...sections].join('\n');
+}
