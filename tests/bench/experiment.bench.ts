@@ -21,7 +21,9 @@ import { openTestService, testbedHost, type ServiceFixture } from '../support/te
 import { recordingContext } from '../support/workload-context.ts';
 import { summarise } from './stats.ts';
 
-const ALTERNATIONS = 5;
+const ALTERNATIONS = 7;
+/** Latency drifts by tens of percent over minutes on a shared machine: more rounds, each its own ratio. */
+const LATENCY_ROUNDS = 11;
 const SECONDS = 3;
 
 interface Pair {
@@ -29,11 +31,37 @@ interface Pair {
   server: Endpoint;
 }
 
-function ratioLine(what: string, consoleValues: number[], handValues: number[], unit: string, scale: number, target: string): string {
-  const byConsole = summarise(consoleValues).median;
-  const byHand = summarise(handValues).median;
+/** Console and hand values of the same rounds; each round's ratio cancels the machine's drift between rounds. */
+interface Paired {
+  console: number[];
+  hand: number[];
+}
+
+function ratioLine(what: string, paired: Paired, unit: string, scale: number, target: string): string {
+  const ratios = paired.console.map((value, index) => value / (paired.hand[index] ?? NaN));
+  const ratio = summarise(ratios);
   const format = (value: number): string => (value / scale).toFixed(2);
-  return `| ${what} | ${format(byConsole)} ${unit} | ${format(byHand)} ${unit} | ${(byConsole / byHand).toFixed(3)} | ${target} |`;
+  return `| ${what} | ${format(summarise(paired.console).median)} ${unit} | ${format(summarise(paired.hand).median)} ${unit} | ${ratio.median.toFixed(3)} (${ratio.min.toFixed(2)}–${ratio.max.toFixed(2)}) | ${target} |`;
+}
+
+/** Runs console and hand measurements in rounds, ABBA order (console first in even rounds), after one warm-up round. */
+async function pairedRounds(rounds: number, byConsole: () => Promise<number>, byHand: () => Promise<number>): Promise<Paired> {
+  const paired: Paired = { console: [], hand: [] };
+  for (let round = 0; round <= rounds; round++) {
+    let consoleValue: number;
+    let handValue: number;
+    if (round % 2 === 0) {
+      consoleValue = await byConsole();
+      handValue = await byHand();
+    } else {
+      handValue = await byHand();
+      consoleValue = await byConsole();
+    }
+    if (round === 0) continue; // warm-up round
+    paired.console.push(consoleValue);
+    paired.hand.push(handValue);
+  }
+  return paired;
 }
 
 /** Background command inside a testbed host, started the way a user would in a second terminal. */
@@ -59,22 +87,27 @@ async function handSockperf(testbed: Testbed, pair: Pair, port: number): Promise
   return parseSockperfLatency(client.stdout, { fullRtt: false }).avgUs;
 }
 
-/** The hand-written launch script: the same per-container steps as a timed bridge apply, timed with date. */
+/**
+ * The hand-written launch script: the same per-container commands as a timed bridge apply (one `ip`
+ * per phase, the veth's three link commands as one `ip -batch`, gratuitous ARP, first reply by ping from the namespace), timed around each container with
+ * bash's $EPOCHREALTIME (no fork, so the clock costs the hand script as little as the console's).
+ */
 function handLaunchScript(containers: number): string {
   return [
     'set -e',
     'ip link add hbr0 type bridge && ip addr add 198.19.200.1/24 dev hbr0 && ip link set hbr0 up',
     `for i in $(seq 1 ${containers}); do`,
-    '  t0=$(date +%s%N)',
-    '  ip netns add hand$i',
-    '  ip link add hv$i type veth peer name eth0 netns hand$i',
-    '  ip link set hv$i master hbr0',
+    '  t0=$EPOCHREALTIME',
+    '  ip netns add hand$i && ip -n hand$i link set lo up',
+    '  printf "link add hv$i type veth peer name eth0 netns hand$i\\nlink set hv$i master hbr0\\nlink set hv$i up\\n" | ip -batch -',
     '  ip -n hand$i addr add 198.19.200.$((i+1))/24 dev eth0',
-    '  ip link set hv$i up && ip -n hand$i link set eth0 up && ip -n hand$i link set lo up',
-    '  until ip netns exec hand$i ping -c1 -W1 -q 198.19.200.1 >/dev/null 2>&1; do :; done',
-    '  t1=$(date +%s%N)',
-    '  echo launch $(( (t1 - t0) / 1000 ))',
+    '  ip -n hand$i link set eth0 up',
+    '  { nsenter --net=/run/netns/hand$i arping -q -U -c 1 -I eth0 198.19.200.$((i+1)) || true; } </dev/null >/dev/null 2>&1 &',
+    '  until nsenter --net=/run/netns/hand$i ping -n -q -c 1 -W 1 198.19.200.1 >/dev/null 2>&1; do sleep 0.02; done',
+    '  t1=$EPOCHREALTIME',
+    '  echo launch $(( (${t1/./} - ${t0/./}) ))',
     'done',
+    'wait',
     `for i in $(seq 1 ${containers}); do ip netns del hand$i; done`,
     'ip link del hbr0',
   ].join('\n');
@@ -82,17 +115,20 @@ function handLaunchScript(containers: number): string {
 
 async function benchLaunch(testbed: Testbed, fixture: ServiceFixture, labs: LabService): Promise<string> {
   const CONTAINERS = 5;
-  const consoleMs: number[] = [];
-  const handMs: number[] = [];
-  for (let round = 0; round <= ALTERNATIONS; round++) {
-    const { ctx } = recordingContext(fixture.service);
-    const measured = await runLaunch(ctx, { params: launchParamsSchema.parse({ tool: 'launch', containers: CONTAINERS }), labs, network: { name: 'net', mode: 'bridge' }, labId: 'benchlaunch', addressPool: '198.19.0.0/16', host: 'h1', peerHost: null });
-    const hand = await testbed.hostExec('h1', ['sh', '-c', handLaunchScript(CONTAINERS)]);
-    if (round === 0) continue; // warm-up round
-    consoleMs.push(...(measured.rawSamples?.launchMs ?? []));
-    handMs.push(...hand.stdout.split('\n').filter((line) => line.startsWith('launch ')).map((line) => Number(line.split(' ')[1]) / 1000));
-  }
-  return ratioLine(`launch time, bridge, ${CONTAINERS} containers × ${ALTERNATIONS} (per container)`, consoleMs, handMs, 'ms', 1, '±10%');
+  const median = (values: readonly number[]): number => summarise(values).median;
+  const launches = await pairedRounds(
+    ALTERNATIONS,
+    async () => {
+      const { ctx } = recordingContext(fixture.service);
+      const measured = await runLaunch(ctx, { params: launchParamsSchema.parse({ tool: 'launch', containers: CONTAINERS }), labs, network: { name: 'net', mode: 'bridge' }, labId: 'benchlaunch', addressPool: '198.19.0.0/16', host: 'h1', peerHost: null });
+      return median(measured.rawSamples?.launchMs ?? []);
+    },
+    async () => {
+      const hand = await testbed.hostExec('h1', ['bash', '-c', handLaunchScript(CONTAINERS)]);
+      return median(hand.stdout.split('\n').filter((line) => line.startsWith('launch ')).map((line) => Number(line.split(' ')[1]) / 1000));
+    },
+  );
+  return ratioLine(`launch time, bridge, median of ${CONTAINERS} containers per round, ${ALTERNATIONS} rounds`, launches, 'ms', 1, '±10%');
 }
 
 /** CPU ticks of every process of a testbed host (its own pid namespace), children reaped included. */
@@ -136,23 +172,22 @@ export async function benchExperiment(): Promise<string> {
       return { name, host: container?.host ?? '', netns: container?.netns ?? null, address: container?.interfaces[0]?.address?.split('/')[0] ?? '' };
     };
     const pair: Pair = { server: endpoint('srv'), client: endpoint('cli') };
-    const throughput = { console: [] as number[], hand: [] as number[] };
-    const latency = { console: [] as number[], hand: [] as number[] };
     let port = 6100;
-    for (let round = 0; round <= ALTERNATIONS; round++) {
-      const { ctx } = recordingContext(fixture.service, { firstPort: 6000 + round * 10 });
-      const iperf = await runIperf3(ctx, { params: iperf3ParamsSchema.parse({ tool: 'iperf3', duration: SECONDS }), ...pair });
-      const byHand = await handIperf3(testbed, pair, port++);
-      const sock = await runSockperf(ctx, { params: sockperfParamsSchema.parse({ tool: 'sockperf', duration: SECONDS, messageSize: 64, fullLog: false }), ...pair });
-      const sockByHand = await handSockperf(testbed, pair, port++);
-      if (round === 0) continue; // warm-up round
-      throughput.console.push(iperf.metrics.throughputBitsPerSecond ?? NaN);
-      throughput.hand.push(byHand);
-      latency.console.push(sock.metrics.latencyMeanUs ?? NaN);
-      latency.hand.push(sockByHand);
-    }
-    rows.push(ratioLine(`iperf3 TCP ${SECONDS} s, macvlan h2 → h1, ${ALTERNATIONS} alternations`, throughput.console, throughput.hand, 'Gbit/s', 1e9, '±3%'));
-    rows.push(ratioLine(`sockperf UDP ping-pong 64 B ${SECONDS} s, mean latency, ${ALTERNATIONS} alternations`, latency.console, latency.hand, 'µs', 1, '±5%'));
+    const { ctx } = recordingContext(fixture.service, { firstPort: 6000 });
+    const iperfParams = iperf3ParamsSchema.parse({ tool: 'iperf3', duration: SECONDS });
+    const throughput = await pairedRounds(
+      ALTERNATIONS,
+      async () => (await runIperf3(ctx, { params: iperfParams, ...pair })).metrics.throughputBitsPerSecond ?? NaN,
+      () => handIperf3(testbed, pair, port++),
+    );
+    const sockParams = sockperfParamsSchema.parse({ tool: 'sockperf', duration: SECONDS, messageSize: 64, fullLog: false });
+    const latency = await pairedRounds(
+      LATENCY_ROUNDS,
+      async () => (await runSockperf(ctx, { params: sockParams, ...pair })).metrics.latencyMeanUs ?? NaN,
+      () => handSockperf(testbed, pair, port++),
+    );
+    rows.push(ratioLine(`iperf3 TCP ${SECONDS} s, macvlan h2 → h1, ${ALTERNATIONS} rounds`, throughput, 'Gbit/s', 1e9, '±3%'));
+    rows.push(ratioLine(`sockperf UDP ping-pong 64 B ${SECONDS} s, mean latency, ${LATENCY_ROUNDS} rounds`, latency, 'µs', 1, '±5%'));
     rows.push(await benchLaunch(testbed, fixture, labs));
     rows.push(await benchConsoleCpu(testbed, fixture, pair));
     await labs.teardown('fidelity');
@@ -165,7 +200,7 @@ export async function benchExperiment(): Promise<string> {
     '',
     'The same two containers (macvlan, h2 → h1 on a 2-host testbed) measured by the console (the executors, with the host',
     'sampler running as in a real run) and by hand (the same tool command run directly on the host), alternating after a',
-    'warm-up round; medians and their ratio. Launch time: the console\'s timed apply against a hand-written on-host script',
+    'warm-up round, in ABBA order; medians of each side and the median (range) of the per-round ratios. Launch time: the console\'s timed apply against a hand-written on-host script',
     'doing the same per-container steps (namespace, veth, bridge port, address, link up, ping until the first reply).',
     '',
     '| what | console | by hand | ratio | target |',

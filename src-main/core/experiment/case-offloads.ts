@@ -5,7 +5,7 @@ import { runAt } from '../workloads/run-command';
 import type { WorkloadContext } from '../workloads/workload-context';
 import { OFFLOAD_FEATURES } from './preflight-script';
 import type { CaseLab } from './workload-dispatch';
-import { SERVER_PREFIX } from './cell-topology';
+import { NODE_PREFIX, SERVER_PREFIX } from './cell-topology';
 
 /** ethtool -k output → { tso: 'on', gso: 'off', … } (the features cnlab compares). */
 export function parseOffloads(text: string): Record<string, 'on' | 'off'> {
@@ -21,7 +21,8 @@ export function parseOffloads(text: string): Record<string, 'on' | 'off'> {
 
 /** The server container's offloads, or null when ethtool is missing or the mode has no interface to ask. */
 export async function readCaseOffloads(ctx: WorkloadContext, lab: CaseLab): Promise<Record<string, 'on' | 'off'> | null> {
-  const server = lab.record?.containers.find((container) => container.name === `${SERVER_PREFIX}1`);
+  // node1 is the first server of an all-to-all lab (it has no srv1), on the server host as srv1 would be.
+  const server = lab.record?.containers.find((container) => container.name === `${SERVER_PREFIX}1` || container.name === `${NODE_PREFIX}1`);
   const ifname = server?.interfaces[0]?.ifname;
   if (!server || !ifname) return null;
   const result = await runAt(ctx, server, ['sh', '-c', 'command -v ethtool >/dev/null || exit 127; exec ethtool -k "$1"', 'ethtool', ifname], { timeoutMs: 10_000 });

@@ -5,33 +5,16 @@ import { describe, expect, it } from 'vitest';
 import { summarizeCells } from './cell-summary';
 import { experimentFingerprint, experimentFromData, type ExperimentSpec } from './experiment-schema';
 import { planRuns } from './matrix';
-import type { FailureLine, LiveLine, ResultLine, RunRecord, SampleLine } from './run-store';
+import { newRunRecord, type FailureLine, type LiveLine, type ResultLine, type RunRecord, type SampleLine } from './run-store';
 
 function recordOf(experiment: ExperimentSpec): RunRecord {
   const plan = planRuns(experiment, 1);
   return {
-    formatVersion: 1,
-    runId: '20260101-000000-test',
+    ...newRunRecord(
+      { runId: '20260101-000000-test', experimentFile: null, experiment, fingerprint: experimentFingerprint(experiment), hostMap: {}, cnlabVersion: '0.0.0', seed: plan.seed, cells: plan.cells, blocks: plan.blocks },
+      '2026-01-01T00:00:00.000Z',
+    ),
     state: 'completed',
-    runnerPid: 1,
-    experimentFile: null,
-    experiment,
-    fingerprint: experimentFingerprint(experiment),
-    hostMap: {},
-    cnlabVersion: '0.0.0',
-    createdAt: '2026-01-01T00:00:00.000Z',
-    updatedAt: '2026-01-01T00:00:00.000Z',
-    finishedAt: null,
-    seed: plan.seed,
-    cells: plan.cells,
-    blocks: plan.blocks,
-    hostFacts: {},
-    preflight: null,
-    consents: [],
-    topologies: [],
-    error: null,
-    resumes: [],
-    warnings: [],
   };
 }
 

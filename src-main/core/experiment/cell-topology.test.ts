@@ -1,14 +1,17 @@
 // Tests of the per-case topology: its size (largest pairs and interferers of the case's cells), hosts,
 // none for the baseline; the reachability check of a case's placement; lab ids valid as object names;
-// and that the topology passes the topology schema and plans (bridge, macvlan, vxlan, with interferers).
+// and that the topology passes the topology schema and plans (bridge, macvlan, vxlan, with interferers);
+// all-to-all (node1..N alternating hosts, every ordered pair an endpoint pair) and the SSH channel budget.
 import { describe, expect, it } from 'vitest';
 import { thrownCnlabError } from '../../../tests/support/cnlab-error';
 import { contextFor } from '../topology/planner.test-support';
 import { planLab } from '../topology/planner';
 import { OBJECT_NAME_PATTERN, topologySchema } from '../topology/topology-schema';
-import { caseLabId, caseTopology, checkCaseReachable } from './cell-topology';
+import type { LabRecord } from '../topology/lab-store';
+import { caseLabId, caseTopology, channelsPerHost, checkCaseReachable, checkChannelBudget } from './cell-topology';
 import { experimentFingerprint, experimentFromData, type ExperimentSpec, type ModeCase } from './experiment-schema';
 import { expandCells } from './matrix';
+import { caseEndpoints } from './workload-dispatch';
 
 function spec(overrides: Record<string, unknown> = {}): ExperimentSpec {
   return experimentFromData({
@@ -142,5 +145,77 @@ describe('caseLabId', () => {
 
   it('differs between experiments', () => {
     expect(caseLabId(experimentFingerprint(spec()), 0)).not.toBe(caseLabId(experimentFingerprint(spec({ name: 'other' })), 0));
+  });
+});
+
+describe('all-to-all', () => {
+  const allToAll = (overrides: Record<string, unknown> = {}) => spec({ pattern: 'all-to-all', pairs: [2, 5], ...overrides });
+
+  it('places node1..N alternately on the server and the client host', () => {
+    const experiment = allToAll();
+    const topology = caseTopology(experiment, caseOf(experiment, 'vxlan'), expandCells(experiment), 'xlab-0');
+    expect(topology?.containers).toEqual([
+      { name: 'node1', host: 'h1', networks: ['net'] },
+      { name: 'node2', host: 'h2', networks: ['net'] },
+      { name: 'node3', host: 'h1', networks: ['net'] },
+      { name: 'node4', host: 'h2', networks: ['net'] },
+      { name: 'node5', host: 'h1', networks: ['net'] },
+    ]);
+    expect(topologySchema.parse(topology)).toEqual(topology);
+  });
+
+  it('measures every ordered pair of the cell’s N containers: N·(N−1) flows', () => {
+    const experiment = allToAll({ interference: { containers: [1] } });
+    const entry = caseOf(experiment, 'vxlan');
+    const cells = expandCells(experiment);
+    const topology = caseTopology(experiment, entry, cells, caseLabId(experimentFingerprint(experiment), 0));
+    if (!topology) throw new Error('no topology');
+    const plan = planLab(topologySchema.parse(topology), contextFor(topology.hosts));
+    const record = { labId: topology.name, containers: plan.containers } as unknown as LabRecord;
+    const small = caseEndpoints(entry, { labId: topology.name, record }, cells[0] as (typeof cells)[number], () => '192.0.2.1', 'all-to-all');
+    expect(small.pairs.map((pair) => `${pair.client.name}>${pair.server.name}`)).toEqual(['node1>node2', 'node2>node1']);
+    const big = caseEndpoints(entry, { labId: topology.name, record }, cells[1] as (typeof cells)[number], () => '192.0.2.1', 'all-to-all');
+    expect(big.pairs).toHaveLength(20);
+    expect(new Set(big.pairs.map((pair) => `${pair.client.name}>${pair.server.name}`)).size).toBe(20);
+    expect(big.pairs.every((pair) => pair.client.name !== pair.server.name && pair.server.netns !== null && /^198\.19\./.test(pair.server.address))).toBe(true);
+    expect(big.interferers).toHaveLength(1);
+  });
+
+  it('uses the hosts themselves for the baseline, alternating as the containers would', () => {
+    const experiment = allToAll({ modes: ['baseline'], pairs: [3] });
+    const entry = caseOf(experiment, 'baseline');
+    const endpoints = caseEndpoints(entry, null, expandCells(experiment)[0] as ReturnType<typeof expandCells>[number], (host) => `mgmt-${host}`, 'all-to-all');
+    expect(endpoints.pairs.map((pair) => `${pair.client.host}>${pair.server.host}@${pair.server.address}`)).toEqual(['h1>h2@mgmt-h2', 'h1>h1@mgmt-h1', 'h2>h1@mgmt-h1', 'h2>h1@mgmt-h1', 'h1>h1@mgmt-h1', 'h1>h2@mgmt-h2']);
+  });
+
+  it('refuses a mode that does not connect containers of one host (macvlan vepa), naming the options', () => {
+    const experiment = allToAll({ modes: [{ mode: 'macvlan', options: { macvlanMode: 'vepa' } }] });
+    const entry = caseOf(experiment, 'macvlan');
+    expect(() => checkCaseReachable(entry, 'iperf3')).not.toThrow();
+    expect(thrownCnlabError(() => checkCaseReachable(entry, 'iperf3', 'all-to-all')).message).toBe(
+      'case macvlan: pattern all-to-all sends between two containers on h1, which mode macvlan does not connect: check the mode\'s options (macvlanMode: bridge), or use pattern: pairs',
+    );
+  });
+});
+
+describe('checkChannelBudget', () => {
+  it('lets iperf3 run any number of pairs: one server and one client command per host', () => {
+    const experiment = spec({ pairs: [1, 8, 64], interference: { containers: [0, 2] } });
+    const entry = caseOf(experiment, 'vxlan');
+    const cells = expandCells(experiment);
+    expect(() => checkChannelBudget(entry, cells, 8)).not.toThrow();
+    const biggest = cells.find((cell) => cell.pairs === 64 && cell.interferers === 2);
+    expect(biggest && Object.fromEntries(channelsPerHost(entry, biggest))).toEqual({ h1: 4, h2: 3 });
+  });
+
+  it('still refuses more sockperf pairs than a host has channels', () => {
+    const experiment = spec({ workload: { tool: 'sockperf' }, pairs: [1, 8] });
+    const error = thrownCnlabError(() => checkChannelBudget(caseOf(experiment, 'vxlan'), expandCells(experiment), 8));
+    expect(error.message).toBe('case vxlan: 8 concurrent sockperf pairs need 9 commands at once on h1, more than the 8 SSH channels cnlab opens per host: use at most 7 pairs (iperf3 batches any number of pairs)');
+  });
+
+  it('counts both ends of same-host pairs on that host', () => {
+    const experiment = spec({ modes: [{ mode: 'bridge', placement: { server: 'h1', client: 'h1' } }], workload: { tool: 'ping' }, pairs: [4] });
+    expect(thrownCnlabError(() => checkChannelBudget(caseOf(experiment, 'bridge'), expandCells(experiment), 8)).message).toContain('use at most 3 pairs, or put client and server on different hosts');
   });
 });

@@ -1,16 +1,19 @@
 // The topology each case of an experiment measures on: one network of the case's mode, N server
-// containers on the server host, N clients on the client host, and K idle-or-busy neighbours for
-// interference; the largest N and K of the matrix, so every cell of the case reuses one applied lab.
+// containers on the server host and N clients on the client host (or, all-to-all, N containers placed
+// alternately on the two), and K idle-or-busy neighbours for interference; the largest N and K of the
+// matrix, so every cell of the case reuses one applied lab.
 import { createHash } from 'node:crypto';
 import { CnlabError } from '../errors';
 import { expectedReachable } from '../topology/modes/reachability';
 import type { TopologySpec } from '../topology/topology-schema';
-import type { ExperimentSpec, ModeCase } from './experiment-schema';
+import { patternOf, type ExperimentSpec, type ModeCase } from './experiment-schema';
 import type { Cell } from './matrix';
 
 export const SERVER_PREFIX = 'srv';
 export const CLIENT_PREFIX = 'cli';
 export const INTERFERER_PREFIX = 'load';
+/** All-to-all containers: node1 on the server host, node2 on the client host, node3 on the server host… */
+export const NODE_PREFIX = 'node';
 export const NETWORK_NAME = 'net';
 
 /** A lab name from a hex tag and the case's position: short and valid as an object name. */
@@ -27,36 +30,70 @@ export function runLabTag(runId: string): string {
 }
 
 /** Refuses a case whose client cannot reach its server, naming the fix (launch time needs no pair). */
-export function checkCaseReachable(entry: ModeCase, tool: string): void {
+export function checkCaseReachable(entry: ModeCase, tool: string, pattern: ExperimentSpec['pattern'] = 'pairs'): void {
   if (!entry.network || tool === 'launch') return;
   const { client, server } = entry.placement;
-  if (expectedReachable(entry.network, client, server)) return;
-  const fix = entry.network.mode === 'none' ? 'mode none has no network to measure: use it only for launch time' : client === server ? `check the mode's options` : `place client and server on one host for it (placement: { server: ${server}, client: ${server} }), or use a mode that spans hosts (macvlan, vxlan, routed)`;
-  throw new CnlabError('invalid-input', `case ${entry.label}: with mode ${entry.network.mode} a client on ${client} cannot reach a server on ${server}: ${fix}`);
+  if (!expectedReachable(entry.network, client, server)) {
+    const fix = entry.network.mode === 'none' ? 'mode none has no network to measure: use it only for launch time' : client === server ? `check the mode's options` : `place client and server on one host for it (placement: { server: ${server}, client: ${server} }), or use a mode that spans hosts (macvlan, vxlan, routed)`;
+    throw new CnlabError('invalid-input', `case ${entry.label}: with mode ${entry.network.mode} a client on ${client} cannot reach a server on ${server}: ${fix}`);
+  }
+  if (pattern === 'all-to-all') checkAllToAllReachable(entry);
+}
+
+/** All-to-all sends both ways and between containers of one host (node1 and node3 share the server host). */
+function checkAllToAllReachable(entry: ModeCase): void {
+  const { client, server } = entry.placement;
+  const network = entry.network;
+  if (!network) return;
+  for (const [from, to] of [[server, client], [server, server], [client, client]] as const) {
+    if (expectedReachable(network, from, to)) continue;
+    const where = from === to ? `between two containers on ${from}` : `from ${from} to ${to}`;
+    throw new CnlabError('invalid-input', `case ${entry.label}: pattern all-to-all sends ${where}, which mode ${network.mode} does not connect: check the mode's options (macvlanMode: bridge), or use pattern: pairs`);
+  }
 }
 
 /**
- * Commands a run keeps open at once on one host, each an SSH channel: the sampler, a server per pair on
- * the server host, a client per pair on the client host, one command for all interference loads.
+ * Commands a run keeps open at once on one host, each an SSH channel: the sampler, one command for all
+ * interference loads on the server host, and the workload's: batched iperf3 (any N, all-to-all too) runs
+ * one command for all servers and one for all clients per host; other tools one per server and per client.
  */
-export function channelsPerHost(entry: ModeCase, pairs: number, interferers: number): Map<string, number> {
+export function channelsPerHost(entry: ModeCase, cell: Pick<Cell, 'pairs' | 'interferers' | 'params'>): Map<string, number> {
   const { server, client } = entry.placement;
+  const batched = cell.params.tool === 'iperf3';
   const counts = new Map<string, number>([[server, 1], [client, 1]]);
-  counts.set(server, (counts.get(server) ?? 0) + pairs + (interferers > 0 ? 1 : 0));
-  counts.set(client, (counts.get(client) ?? 0) + pairs);
+  const add = (host: string, count: number): void => void counts.set(host, (counts.get(host) ?? 0) + count);
+  add(server, cell.interferers > 0 ? 1 : 0);
+  if (batched) {
+    for (const host of new Set([server, client])) add(host, 2);
+    return counts;
+  }
+  add(server, cell.pairs);
+  add(client, cell.pairs);
   return counts;
 }
 
 /** Refuses more concurrent pairs than the hosts' SSH channels can carry at once (they would not run together). */
 export function checkChannelBudget(entry: ModeCase, cells: readonly Cell[], maxChannels: number): void {
   for (const cell of cells.filter((candidate) => candidate.caseLabel === entry.label)) {
-    for (const [host, needed] of channelsPerHost(entry, cell.pairs, cell.interferers)) {
+    for (const [host, needed] of channelsPerHost(entry, cell)) {
       if (needed <= maxChannels) continue;
       const sameHost = entry.placement.server === entry.placement.client;
       const most = Math.floor((maxChannels - 1 - (cell.interferers > 0 ? 1 : 0)) / (sameHost ? 2 : 1));
-      throw new CnlabError('invalid-input', `case ${entry.label}: ${cell.pairs} concurrent pairs need ${needed} commands at once on ${host}, more than the ${maxChannels} SSH channels cnlab opens per host: use at most ${most} pairs${sameHost ? ', or put client and server on different hosts' : ''}`);
+      throw new CnlabError('invalid-input', `case ${entry.label}: ${cell.pairs} concurrent ${cell.params.tool} pairs need ${needed} commands at once on ${host}, more than the ${maxChannels} SSH channels cnlab opens per host: use at most ${most} pairs${sameHost ? ', or put client and server on different hosts' : ''} (iperf3 batches any number of pairs)`);
     }
   }
+}
+
+/** The containers of the measured endpoints: srv1..N and cli1..N, or node1..N alternating hosts for all-to-all. */
+function endpointContainers(spec: Pick<ExperimentSpec, 'pattern'>, placement: ModeCase['placement'], count: number): TopologySpec['containers'] {
+  const { server, client } = placement;
+  if (patternOf(spec) === 'all-to-all') {
+    return Array.from({ length: count }, (_, index) => ({ name: `${NODE_PREFIX}${index + 1}`, host: index % 2 === 0 ? server : client, networks: [NETWORK_NAME] }));
+  }
+  return [
+    { name: SERVER_PREFIX, host: server, networks: [NETWORK_NAME], count },
+    { name: CLIENT_PREFIX, host: client, networks: [NETWORK_NAME], count },
+  ];
 }
 
 export function caseTopology(spec: ExperimentSpec, entry: ModeCase, cells: readonly Cell[], labId: string): TopologySpec | null {
@@ -74,8 +111,7 @@ export function caseTopology(spec: ExperimentSpec, entry: ModeCase, cells: reado
     addressPool: spec.addressPool,
     networks: [entry.network],
     containers: [
-      { name: SERVER_PREFIX, host: server, networks: [NETWORK_NAME], count: pairs },
-      { name: CLIENT_PREFIX, host: client, networks: [NETWORK_NAME], count: pairs },
+      ...endpointContainers(spec, entry.placement, pairs),
       ...(interferers > 0 ? [{ name: INTERFERER_PREFIX, host: server, networks: [], count: interferers }] : []),
     ],
   };

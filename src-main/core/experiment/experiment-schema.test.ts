@@ -56,7 +56,7 @@ describe('parseExperimentText', () => {
 
   it('fills in the defaults', () => {
     const parsed = parseExperimentText('v: 1\nkind: experiment\nname: quick\nhosts: [h1]\nplacement: { server: h1, client: h1 }\nmodes: [bridge]\nworkload: { tool: iperf3 }\n');
-    expect(parsed).toMatchObject({ addressPool: '198.19.0.0/16', backend: 'iproute2', axes: {}, pairs: [1], repetitions: 3, warmup: 1, cooldown: 1, randomize: true, sampleHosts: true });
+    expect(parsed).toMatchObject({ addressPool: '198.19.0.0/16', backend: 'iproute2', axes: {}, pairs: [1], pattern: 'pairs', repetitions: 3, warmup: 1, cooldown: 1, randomize: true, sampleHosts: true });
     expect(parsed.seed).toBeUndefined();
     expect(parsed.workload).toEqual({ tool: 'iperf3', protocol: 'tcp', duration: 10, omit: 0, parallel: 1, reverse: false });
     expect(parsed.modes[0]?.network).toEqual({ name: 'net', mode: 'bridge', options: {} });
@@ -239,5 +239,26 @@ describe('canonicalJson and experimentFingerprint', () => {
     ['randomize', { randomize: false }],
   ])('changes with %s', (_what, overrides) => {
     expect(experimentFingerprint(spec(overrides))).not.toBe(experimentFingerprint(spec()));
+  });
+});
+
+describe('pattern', () => {
+  it('takes all-to-all for iperf3, with pairs counting its containers', () => {
+    expect(spec({ pattern: 'all-to-all', pairs: [2, 4, 16] })).toMatchObject({ pattern: 'all-to-all', pairs: [2, 4, 16] });
+  });
+
+  it('refuses all-to-all for any tool but iperf3, naming both fixes', () => {
+    for (const workload of [{ tool: 'sockperf' }, { tool: 'ping' }, { tool: 'netperf' }, { tool: 'launch' }]) {
+      expect(message({ pattern: 'all-to-all', pairs: [2], workload })).toContain(`pattern all-to-all: only iperf3 measures all-to-all (every container sending to every other); ${workload.tool} measures pairs: use pattern: pairs, or workload tool: iperf3`);
+    }
+  });
+
+  it('refuses all-to-all with fewer than 2 or more than 16 containers', () => {
+    expect(message({ pattern: 'all-to-all', pairs: [1, 4] })).toContain('pairs: with pattern all-to-all each value is a number of containers from 2 to 16 (N containers run N·(N−1) flows), not 1');
+    expect(message({ pattern: 'all-to-all', pairs: [17] })).toContain('not 17');
+  });
+
+  it('refuses an unknown pattern', () => {
+    expect(message({ pattern: 'ring' })).toMatch(/pattern: /);
   });
 });

@@ -49,8 +49,13 @@ export const experimentSchema = z
     workload: z.record(z.string(), z.unknown()),
     /** Workload parameters to vary: every combination is a cell. */
     axes: z.record(z.string(), z.array(axisValue).min(1).max(32)).default({}),
-    /** Scalability: N concurrent client/server pairs per cell (an axis). */
+    /**
+     * Scalability: N per cell (an axis). With pattern `pairs`, N concurrent client/server pairs; with
+     * `all-to-all`, N containers (alternately on the server and client hosts) each sending to every other.
+     */
     pairs: z.array(z.number().int().min(1).max(64)).min(1).max(16).default([1]),
+    /** How the N of `pairs` load the network: N client→server pairs, or N containers all-to-all (N·(N−1) iperf3 flows). */
+    pattern: z.enum(['pairs', 'all-to-all']).default('pairs'),
     /** Interference: K co-located containers on the server host loading the CPU while it measures. */
     interference: z
       .object({
@@ -135,6 +140,25 @@ function checkAxes(parsed: ExperimentParsed, workload: WorkloadParams, source: s
   }
 }
 
+/** All-to-all is only measured with iperf3 (its flows are batched); N·(N−1) flows bound N. */
+export const MAX_ALL_TO_ALL_CONTAINERS = 16;
+
+function checkPattern(spec: ExperimentSpec, source: string): void {
+  if (spec.pattern !== 'all-to-all') return;
+  if (spec.workload.tool !== 'iperf3') {
+    throw invalid(source, `pattern all-to-all: only iperf3 measures all-to-all (every container sending to every other); ${spec.workload.tool} measures pairs: use pattern: pairs, or workload tool: iperf3`);
+  }
+  const outside = spec.pairs.find((count) => count < 2 || count > MAX_ALL_TO_ALL_CONTAINERS);
+  if (outside !== undefined) {
+    throw invalid(source, `pairs: with pattern all-to-all each value is a number of containers from 2 to ${MAX_ALL_TO_ALL_CONTAINERS} (N containers run N·(N−1) flows), not ${outside}`);
+  }
+}
+
+/** The pattern of a spec; run records written before `pattern` existed have none and measured pairs. */
+export function patternOf(spec: { pattern?: ExperimentSpec['pattern'] }): ExperimentSpec['pattern'] {
+  return spec.pattern ?? 'pairs';
+}
+
 function checkHosts(spec: ExperimentSpec, source: string): void {
   const known = new Set(spec.hosts);
   for (const entry of spec.modes) {
@@ -168,6 +192,7 @@ export function experimentFromData(data: unknown, source = 'experiment'): Experi
   checkAxes(parsed, workload.data, source);
   const spec: ExperimentSpec = { ...parsed, workload: workload.data, modes: parsed.modes.map((entry, index) => normaliseMode(entry, index, parsed, source)) };
   checkHosts(spec, source);
+  checkPattern(spec, source);
   return spec;
 }
 

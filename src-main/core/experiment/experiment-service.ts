@@ -15,7 +15,7 @@ import { planRuns, type Cell, type RunBlock } from './matrix';
 import { installTools, runPreflight, type PreflightReport } from './preflight';
 import { PORT_RANGE } from './run-context';
 import type { RunEventListener } from './run-events';
-import { RunStore, type FailureLine, type RunFolder, type RunRecord } from './run-store';
+import { newRunRecord, RunStore, type FailureLine, type RunFolder, type RunRecord } from './run-store';
 import { ExperimentRunner } from './runner';
 import type { TopologySpec } from '../topology/topology-schema';
 
@@ -111,7 +111,7 @@ export class ExperimentService {
     if (missing.length > 0) {
       throw new CnlabError('invalid-input', `the experiment uses host${missing.length > 1 ? 's' : ''} ${missing.join(', ')}, not in the inventory: add ${missing.length > 1 ? 'them' : 'it'} with \`cnlab hosts add\`, or bind the file's names with --map name=host`);
     }
-    for (const entry of spec.modes) checkCaseReachable(entry, spec.workload.tool);
+    for (const entry of spec.modes) checkCaseReachable(entry, spec.workload.tool, spec.pattern);
     const fingerprint = experimentFingerprint(spec);
     const { cells, blocks } = planRuns(spec, seed);
     if (spec.workload.tool !== 'launch') for (const entry of spec.modes) checkChannelBudget(entry, cells, DEFAULT_MAX_CHANNELS);
@@ -127,31 +127,17 @@ export class ExperimentService {
   async start(spec: ExperimentSpec, options: RunOptions & { file?: string; hostMap?: Record<string, string> } = {}): Promise<RunRecord> {
     const plan = this.plan(spec);
     const folder = await this.store.create(spec.name);
-    const now = new Date().toISOString();
-    const record: RunRecord = {
-      formatVersion: 1,
+    const record = newRunRecord({
       runId: folder.runId,
-      state: 'running',
-      runnerPid: process.pid,
       experimentFile: options.file ?? null,
       experiment: spec,
       fingerprint: plan.fingerprint,
       hostMap: options.hostMap ?? {},
       cnlabVersion: CNLAB_VERSION,
-      createdAt: now,
-      updatedAt: now,
-      finishedAt: null,
       seed: plan.seed,
       cells: plan.cells,
       blocks: plan.blocks,
-      hostFacts: {},
-      preflight: null,
-      consents: [],
-      topologies: [],
-      error: null,
-      resumes: [],
-      warnings: [],
-    };
+    });
     await folder.saveRecord(record);
     return this.continueRun(folder, record, options);
   }

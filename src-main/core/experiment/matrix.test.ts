@@ -86,6 +86,16 @@ describe('expandCells', () => {
     expect(varied[2]?.params).not.toHaveProperty('pairs');
   });
 
+  it('names the axis containers for all-to-all, where N counts containers', () => {
+    const cells = expandCells(spec({ modes: ['vxlan'], pattern: 'all-to-all', pairs: [2, 4] }));
+    expect(cells.map((cell) => [cell.id, cell.pairs, cell.axisValues])).toEqual([
+      ['vxlan containers=2', 2, { containers: 2 }],
+      ['vxlan containers=4', 4, { containers: 4 }],
+    ]);
+    expect(cells[1]?.params).not.toHaveProperty('containers');
+    expect(expandCells(spec({ modes: ['vxlan'], pattern: 'all-to-all', pairs: [3] })).map((cell) => [cell.id, cell.pairs])).toEqual([['vxlan', 3]]);
+  });
+
   it('makes interferers an axis whenever interference is asked, even with one value', () => {
     const cells = expandCells(spec({ modes: ['bridge'], placement: { server: 'h1', client: 'h1' }, interference: { containers: [2] } }));
     expect(cells.map((cell) => [cell.id, cell.interferers, cell.axisValues])).toEqual([['bridge interferers=2', 2, { interferers: 2 }]]);

@@ -3,7 +3,7 @@
 // block, then the measured runs of all the block's cells shuffled by a seeded generator.
 import { CnlabError } from '../errors';
 import { workloadSchema, type WorkloadParams } from '../workloads/workload-params';
-import type { ExperimentSpec } from './experiment-schema';
+import { patternOf, type ExperimentSpec } from './experiment-schema';
 
 export type AxisValue = string | number | boolean;
 
@@ -13,8 +13,9 @@ export interface Cell {
   id: string;
   caseLabel: string;
   params: WorkloadParams;
-  /** The values that make this cell (workload axes plus pairs and interferers when they vary). */
+  /** The values that make this cell (workload axes plus pairs, or containers, and interferers when they vary). */
   axisValues: Record<string, AxisValue>;
+  /** N: concurrent pairs, or with pattern all-to-all the number of containers. */
   pairs: number;
   interferers: number;
 }
@@ -84,22 +85,28 @@ function cellParams(spec: ExperimentSpec, label: string, values: Record<string, 
   throw new CnlabError('invalid-input', `cell ${cellId(label, values)}: ${issue ? `${issue.path.join('.')}: ${issue.message}` : 'invalid workload'}: change the axes so every combination is valid`);
 }
 
+/** The axis that varies N: pairs, or containers for all-to-all (where N counts containers, not pairs). */
+export function scaleAxis(spec: Pick<ExperimentSpec, 'pattern'>): 'pairs' | 'containers' {
+  return patternOf(spec) === 'all-to-all' ? 'containers' : 'pairs';
+}
+
 export function expandCells(spec: ExperimentSpec): Cell[] {
   const axes: Record<string, readonly AxisValue[]> = { ...spec.axes };
-  if (spec.pairs.length > 1) axes.pairs = spec.pairs;
+  const scale = scaleAxis(spec);
+  if (spec.pairs.length > 1) axes[scale] = spec.pairs;
   if (spec.interference) axes.interferers = spec.interference.containers;
   const combos = combinations(axes);
   const cells: Cell[] = [];
   for (const entry of spec.modes) {
     for (const values of combos) {
-      const { pairs, interferers, ...workloadValues } = values;
+      const { [scale]: count, interferers, ...workloadValues } = values;
       cells.push({
         index: cells.length,
         id: cellId(entry.label, values),
         caseLabel: entry.label,
         params: cellParams(spec, entry.label, values, workloadValues),
         axisValues: values,
-        pairs: typeof pairs === 'number' ? pairs : (spec.pairs[0] ?? 1),
+        pairs: typeof count === 'number' ? count : (spec.pairs[0] ?? 1),
         interferers: typeof interferers === 'number' ? interferers : 0,
       });
     }

@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { rejectedCnlabError } from '../../../tests/support/cnlab-error';
 import { experimentFingerprint, experimentFromData } from './experiment-schema';
 import { planRuns } from './matrix';
-import { formatCommandLine, parseSampleLines, RunStore, type ResultLine, type RunRecord, type SampleLine } from './run-store';
+import { formatCommandLine, newRunRecord, parseSampleLines, RunStore, type ResultLine, type RunRecord, type SampleLine } from './run-store';
 
 let workspace: string;
 
@@ -23,30 +23,10 @@ afterEach(async () => {
 function recordFor(runId: string): RunRecord {
   const experiment = experimentFromData({ v: 1, kind: 'experiment', name: 'quick', hosts: ['h1'], placement: { server: 'h1', client: 'h1' }, modes: ['bridge'], workload: { tool: 'iperf3' } });
   const plan = planRuns(experiment, 4);
-  return {
-    formatVersion: 1,
-    runId,
-    state: 'running',
-    runnerPid: process.pid,
-    experimentFile: 'quick.yaml',
-    experiment,
-    fingerprint: experimentFingerprint(experiment),
-    hostMap: { h1: 'lab-a' },
-    cnlabVersion: '0.1.0',
-    createdAt: '2026-11-22T05:15:00.000Z',
-    updatedAt: '2026-11-22T05:15:00.000Z',
-    finishedAt: null,
-    seed: 4,
-    cells: plan.cells,
-    blocks: plan.blocks,
-    hostFacts: {},
-    preflight: null,
-    consents: [],
-    topologies: [],
-    error: null,
-    resumes: [],
-    warnings: [],
-  };
+  return newRunRecord(
+    { runId, experimentFile: 'quick.yaml', experiment, fingerprint: experimentFingerprint(experiment), hostMap: { h1: 'lab-a' }, cnlabVersion: '0.1.0', seed: 4, cells: plan.cells, blocks: plan.blocks },
+    '2026-11-22T05:15:00.000Z',
+  );
 }
 
 function result(key: string, value: number): ResultLine {

@@ -61,27 +61,45 @@ export interface RunRecord {
   warnings: PreflightFinding[];
 }
 
-export interface ResultLine {
-  type: 'result';
+/** A fresh record for a run that has not started yet (state running, nothing measured). */
+export function newRunRecord(fields: Pick<RunRecord, 'runId' | 'experimentFile' | 'experiment' | 'fingerprint' | 'hostMap' | 'cnlabVersion' | 'seed' | 'cells' | 'blocks'>, now = new Date().toISOString()): RunRecord {
+  return {
+    formatVersion: 1,
+    state: 'running',
+    runnerPid: process.pid,
+    createdAt: now,
+    updatedAt: now,
+    finishedAt: null,
+    hostFacts: {},
+    preflight: null,
+    consents: [],
+    topologies: [],
+    error: null,
+    resumes: [],
+    warnings: [],
+    ...fields,
+  };
+}
+
+/** What every stored line about one run (measured or warm-up) carries. */
+interface RunLineBase {
   key: string;
   cellIndex: number;
   repetition: number;
   warmup: boolean;
   startedAt: string;
   durationMs: number;
+}
+
+export interface ResultLine extends RunLineBase {
+  type: 'result';
   metrics: Record<string, number>;
   rawSamples?: Record<string, number[]>;
   notes?: string[];
 }
 
-export interface FailureLine {
+export interface FailureLine extends RunLineBase {
   type: 'failure';
-  key: string;
-  cellIndex: number;
-  repetition: number;
-  warmup: boolean;
-  startedAt: string;
-  durationMs: number;
   error: { code: string; message: string };
 }
 

@@ -13,7 +13,7 @@ import { withCpu } from './aggregate';
 import { readCaseOffloads } from './case-offloads';
 import { caseLabId, caseTopology, checkCaseReachable, runLabTag } from './cell-topology';
 import { compareOffloads, noiseFinding } from './preflight';
-import type { ModeCase } from './experiment-schema';
+import { patternOf, type ModeCase } from './experiment-schema';
 import { runKey, type Cell, type PlannedRun } from './matrix';
 import { RunContext } from './run-context';
 import { estimateRemainingMs, type RunEventListener } from './run-events';
@@ -62,7 +62,7 @@ export class ExperimentRunner {
     const context = new RunContext(folder, record, this.hosts, signal, options.onEvent);
     const lines = [...(options.previous ?? [])];
     const done = finishedKeys(lines);
-    const applied = new Set<string>();
+    const applied = new Map<string, string[]>();
     const total = record.blocks.reduce((sum, block) => sum + block.runs.filter((run) => !run.warmup).length, 0);
     const durations: number[] = [];
     const startedAt = Date.now();
@@ -118,7 +118,7 @@ export class ExperimentRunner {
       record.state = signal.aborted || failure.code === 'cancelled' ? 'cancelled' : 'failed';
       record.error = record.state === 'cancelled' ? 'cancelled by the user' : failure.message;
     } finally {
-      for (const labId of [...applied]) {
+      for (const labId of [...applied.keys()]) {
         await this.teardownCase(context, labId, applied).catch((error: unknown) => {
           record.error = `${record.error ? `${record.error}; ` : ''}teardown of lab ${labId} failed: ${toCnlabError(error).message} (run \`cnlab topology teardown ${labId}\`)`;
           if (record.state === 'completed') record.state = 'failed';
@@ -161,17 +161,17 @@ export class ExperimentRunner {
   }
 
   /** Applies the case's lab (reused when it is already applied with the same plan) and records it. */
-  private async prepareCase(context: RunContext, entry: ModeCase, caseIndex: number, applied: Set<string>): Promise<CaseLab | null> {
+  private async prepareCase(context: RunContext, entry: ModeCase, caseIndex: number, applied: Map<string, string[]>): Promise<CaseLab | null> {
     const record = context.record;
     if (!entry.network) return null;
-    checkCaseReachable(entry, record.experiment.workload.tool);
+    checkCaseReachable(entry, record.experiment.workload.tool, patternOf(record.experiment));
     // Launch-time runs apply and tear down their own lab, one per run.
     if (record.experiment.workload.tool === 'launch') return null;
     const labId = caseLabId(runLabTag(record.runId), caseIndex);
     const topology = caseTopology(record.experiment, entry, record.cells, labId);
     if (!topology) return null;
     context.emit({ type: 'state', runId: record.runId, state: 'applying', detail: `${entry.label}: lab ${labId}` });
-    applied.add(labId);
+    applied.set(labId, topology.hosts);
     const result = await this.labs.apply(topology, { signal: context.signal });
     const lab = { labId, record: result.record };
     const offloads = await readCaseOffloads(context.workloadContext(`setup-${caseIndex}`), lab).catch(() => null);
@@ -184,9 +184,9 @@ export class ExperimentRunner {
     return lab;
   }
 
-  private async teardownCase(context: RunContext, labId: string, applied: Set<string>): Promise<void> {
+  private async teardownCase(context: RunContext, labId: string, applied: Map<string, string[]>): Promise<void> {
     context.emit({ type: 'state', runId: context.record.runId, state: 'tearing-down', detail: `lab ${labId}` });
-    const hosts = await this.labs.teardown(labId);
+    const hosts = await this.labs.teardown(labId, applied.get(labId));
     const problems = hosts.filter((host) => host.error || host.leftovers.length > 0);
     if (problems.length > 0) {
       throw new CnlabError('command-failed', `lab ${labId} was not fully torn down on ${problems.map((host) => `${host.host} (${host.error ?? `${host.leftovers.length} objects left`})`).join(', ')}`);
@@ -204,11 +204,12 @@ export class ExperimentRunner {
       if (cell.params.tool === 'launch') {
         measurement = await runLaunchCase(ctx, { cell, entry, labs: this.labs, labId: caseLabId(runLabTag(context.record.runId), caseIndex), addressPool: context.record.experiment.addressPool, backend: context.record.experiment.backend });
       } else {
-        const endpoints = caseEndpoints(entry, lab, cell, (host) => this.labs.managementAddress(host, context.record.hostFacts[host]));
+        const pattern = patternOf(context.record.experiment);
+        const endpoints = caseEndpoints(entry, lab, cell, (host) => this.labs.managementAddress(host, context.record.hostFacts[host]), pattern);
         const prefixes = lab ? [labNames(lab.labId).link('v', '').slice(0, 5)] : [];
         const { server, client } = entry.placement;
         const measured = await context.withHostSamplers([server, client], prefixes, run.key, () =>
-          runPairCase(ctx, { cell, endpoints, load: context.record.experiment.interference?.load ?? 'busy' }),
+          runPairCase(ctx, { cell, endpoints, load: context.record.experiment.interference?.load ?? 'busy', pattern }),
         );
         measurement = withCpu(measured.value, { ...(measured.cpu[server] ? { server: measured.cpu[server] } : {}), ...(measured.cpu[client] ? { client: measured.cpu[client] } : {}) });
       }

@@ -1,9 +1,12 @@
 // From a cell to the workload calls: which endpoints each pair uses (containers of the case's lab,
-// or the hosts themselves for the baseline), the interference containers loaded during the run, and
-// which executor measures. Pairs run concurrently; one failing pair stops the others.
+// or the hosts themselves for the baseline; all-to-all: every ordered pair of N containers), the
+// interference containers loaded during the run, and which executor measures. Pairs run concurrently;
+// one failing pair stops the others. iperf3 with more than one pair is batched (one command per host
+// for all servers, one for all clients), so N is not bounded by the SSH channels of a host.
 import { CnlabError } from '../errors';
 import type { LabRecord } from '../topology/lab-store';
 import type { LabService } from '../topology/lab-service';
+import { runIperf3Flows } from '../workloads/iperf3/batch-executor';
 import { runIperf3 } from '../workloads/iperf3/executor';
 import { runLaunch } from '../workloads/launch/launch-workload';
 import { runNetperf } from '../workloads/netperf/executor';
@@ -13,9 +16,11 @@ import { runSockperf } from '../workloads/sockperf/executor';
 import type { Endpoint, Measurement, PairWorkload, WorkloadContext } from '../workloads/workload-context';
 import type { WorkloadParams } from '../workloads/workload-params';
 import { combinePairs } from './aggregate';
-import { CLIENT_PREFIX, INTERFERER_PREFIX, NETWORK_NAME, SERVER_PREFIX } from './cell-topology';
-import type { ModeCase } from './experiment-schema';
+import { CLIENT_PREFIX, INTERFERER_PREFIX, NETWORK_NAME, NODE_PREFIX, SERVER_PREFIX } from './cell-topology';
+import type { ExperimentSpec, ModeCase } from './experiment-schema';
 import type { Cell } from './matrix';
+
+type Pattern = ExperimentSpec['pattern'];
 
 export interface CaseLab {
   labId: string;
@@ -36,24 +41,36 @@ function containerEndpoint(record: LabRecord, name: string, fallbackAddress: (ho
   return { name, host: container.host, netns: container.netns, address: address ?? fallbackAddress(container.host) };
 }
 
-export function caseEndpoints(entry: ModeCase, lab: CaseLab | null, cell: Cell, managementAddress: (host: string) => string): CaseEndpoints {
+/** Every ordered pair of distinct nodes: N·(N−1) flows, each node a client of every other. */
+export function allToAllPairs(nodes: readonly Endpoint[]): CaseEndpoints['pairs'] {
+  return nodes.flatMap((client, i) => nodes.filter((_, j) => j !== i).map((server) => ({ client, server })));
+}
+
+/** The hosts themselves as endpoints (baseline, w/o container); loopback when both ends share one host. */
+function hostEndpoints(entry: ModeCase, cell: Cell, pattern: Pattern, hostAddress: (host: string) => string): CaseEndpoints {
+  if (cell.interferers > 0) throw new CnlabError('invalid-input', `case ${entry.label}: interference needs containers; the baseline has none: leave interference out of baseline-only experiments`);
   const { server, client } = entry.placement;
-  if (!lab?.record) {
-    if (cell.interferers > 0) throw new CnlabError('invalid-input', `case ${entry.label}: interference needs containers; the baseline has none: leave interference out of baseline-only experiments`);
-    const local = server === client;
-    const pair = {
-      server: { name: server, host: server, netns: null, address: local ? '127.0.0.1' : managementAddress(server) },
-      client: { name: client, host: client, netns: null, address: local ? '127.0.0.1' : managementAddress(client) },
-    };
-    return { pairs: Array.from({ length: cell.pairs }, () => pair), interferers: [] };
-  }
+  const endpoint = (host: string): Endpoint => ({ name: host, host, netns: null, address: hostAddress(host) });
+  if (pattern === 'all-to-all') return { pairs: allToAllPairs(Array.from({ length: cell.pairs }, (_, index) => endpoint(index % 2 === 0 ? server : client))), interferers: [] };
+  const pair = { server: endpoint(server), client: endpoint(client) };
+  return { pairs: Array.from({ length: cell.pairs }, () => pair), interferers: [] };
+}
+
+function containerPairs(record: LabRecord, cell: Cell, pattern: Pattern, hostAddress: (host: string) => string): CaseEndpoints['pairs'] {
+  if (pattern === 'all-to-all') return allToAllPairs(Array.from({ length: cell.pairs }, (_, index) => containerEndpoint(record, `${NODE_PREFIX}${index + 1}`, hostAddress)));
+  return Array.from({ length: cell.pairs }, (_, index) => ({
+    server: containerEndpoint(record, `${SERVER_PREFIX}${index + 1}`, hostAddress),
+    client: containerEndpoint(record, `${CLIENT_PREFIX}${index + 1}`, hostAddress),
+  }));
+}
+
+export function caseEndpoints(entry: ModeCase, lab: CaseLab | null, cell: Cell, managementAddress: (host: string) => string, pattern: Pattern = 'pairs'): CaseEndpoints {
+  const { server, client } = entry.placement;
+  const hostAddress = (host: string): string => (server === client ? '127.0.0.1' : managementAddress(host));
+  if (!lab?.record) return hostEndpoints(entry, cell, pattern, hostAddress);
   const record = lab.record;
-  const hostAddress = (host: string): string => (host === server && server === client ? '127.0.0.1' : managementAddress(host));
   return {
-    pairs: Array.from({ length: cell.pairs }, (_, index) => ({
-      server: containerEndpoint(record, `${SERVER_PREFIX}${index + 1}`, hostAddress),
-      client: containerEndpoint(record, `${CLIENT_PREFIX}${index + 1}`, hostAddress),
-    })),
+    pairs: containerPairs(record, cell, pattern, hostAddress),
     interferers: Array.from({ length: cell.interferers }, (_, index) => {
       const container = record.containers.find((candidate) => candidate.name === `${INTERFERER_PREFIX}${index + 1}`);
       if (!container) throw new CnlabError('internal', `lab ${record.labId} has no container ${INTERFERER_PREFIX}${index + 1}`);
@@ -105,22 +122,36 @@ function pairContext(ctx: WorkloadContext, index: number, count: number, signal:
   };
 }
 
-export async function runPairCase(ctx: WorkloadContext, args: { cell: Cell; endpoints: CaseEndpoints; load: keyof typeof LOADS }): Promise<Measurement> {
-  const workload = pairWorkload(args.cell.params);
+/** Each pair through its tool's pair executor, concurrently; the first failure stops the others. */
+async function runEachPair(ctx: WorkloadContext, cell: Cell, endpoints: CaseEndpoints): Promise<Measurement> {
+  const workload = pairWorkload(cell.params);
   const stopPairs = new AbortController();
   const signal = AbortSignal.any([ctx.signal, stopPairs.signal]);
+  const count = endpoints.pairs.length;
+  const measurements = await Promise.all(
+    endpoints.pairs.map((pair, index) =>
+      workload(pairContext(ctx, index, count, signal), { params: cell.params, client: pair.client, server: pair.server }).catch((error: unknown) => {
+        stopPairs.abort();
+        throw error;
+      }),
+    ),
+  );
+  return combinePairs(measurements);
+}
+
+/** iperf3 with several flows: batched, N counted as pairs or (all-to-all) containers. */
+async function runBatched(ctx: WorkloadContext, cell: Cell, endpoints: CaseEndpoints, pattern: Pattern): Promise<Measurement> {
+  if (cell.params.tool !== 'iperf3') throw new CnlabError('internal', `${cell.params.tool} is not batched`);
+  const measured = await runIperf3Flows(ctx, { params: cell.params, flows: endpoints.pairs });
+  return { ...measured, metrics: { ...measured.metrics, [pattern === 'all-to-all' ? 'containers' : 'pairs']: cell.pairs } };
+}
+
+export async function runPairCase(ctx: WorkloadContext, args: { cell: Cell; endpoints: CaseEndpoints; load: keyof typeof LOADS; pattern?: Pattern }): Promise<Measurement> {
+  const pattern = args.pattern ?? 'pairs';
+  const batched = args.cell.params.tool === 'iperf3' && (pattern === 'all-to-all' || args.endpoints.pairs.length > 1);
   const load = startInterference(ctx, args.endpoints.interferers, args.load);
   try {
-    const count = args.endpoints.pairs.length;
-    const measurements = await Promise.all(
-      args.endpoints.pairs.map((pair, index) =>
-        workload(pairContext(ctx, index, count, signal), { params: args.cell.params, client: pair.client, server: pair.server }).catch((error: unknown) => {
-          stopPairs.abort();
-          throw error;
-        }),
-      ),
-    );
-    const combined = combinePairs(measurements);
+    const combined = batched ? await runBatched(ctx, args.cell, args.endpoints, pattern) : await runEachPair(ctx, args.cell, args.endpoints);
     if (load?.ended) throw new CnlabError('workload-failed', `the interference load on ${args.endpoints.interferers[0]?.host ?? 'the server host'} ended during the run: the cell was not measured under load`);
     return load ? { ...combined, metrics: { ...combined.metrics, interferers: args.endpoints.interferers.length } } : combined;
   } finally {

@@ -79,7 +79,8 @@ export const launchParamsSchema = z
     containers: z.number().int().min(1).max(200).default(1),
     /**
      * Multi-host modes: also measure when the new container becomes reachable from a peer container on
-     * the client host (control-plane convergence), by a prober on that host timing only with its own clock.
+     * the client host (control-plane convergence), by a prober on that host timing only with its own clock;
+     * with etcd or BGP also after a restart of that host's route daemon (peerDaemonRestartMs).
      */
     fromPeer: z.boolean().default(false),
   })

@@ -31,7 +31,12 @@ export function iperf3ServerArgv(port: number): string[] {
 }
 
 export function iperf3ClientArgv(params: Iperf3Params, address: string, port: number, jsonStream: boolean): string[] {
-  const argv = ['iperf3', '-c', address, '-p', String(port), '-t', String(params.duration), '--connect-timeout', String(CONNECT_TIMEOUT_MS)];
+  return ['iperf3', '-c', address, '-p', String(port), ...iperf3ClientOptions(params, jsonStream)];
+}
+
+/** The client's options after `-c ADDRESS -p PORT`: shared by the per-pair and the batched executor. */
+export function iperf3ClientOptions(params: Iperf3Params, jsonStream: boolean): string[] {
+  const argv = ['-t', String(params.duration), '--connect-timeout', String(CONNECT_TIMEOUT_MS)];
   if (params.omit > 0) argv.push('-O', String(params.omit));
   if (params.protocol === 'udp') argv.push('-u', '-b', String(params.bitrate ?? UDP_DEFAULT_BITRATE));
   else if (params.bitrate !== undefined) argv.push('-b', String(params.bitrate));
