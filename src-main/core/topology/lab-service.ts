@@ -133,12 +133,12 @@ export class LabService {
   }
 
   /**
-   * Tears down from the hosts' ledgers: the hosts of the lab's record, or, when the record is gone,
-   * every inventory host (a lost file must not leave a lab behind).
+   * Tears down from the hosts' ledgers: the hosts of the lab's record, or, when the record is gone, the
+   * hosts the caller knows it was applied to, else every inventory host (a lost file must not leave a lab behind).
    */
-  async teardown(labId: string): Promise<HostTeardown[]> {
+  async teardown(labId: string, hostsIfUnrecorded?: readonly string[]): Promise<HostTeardown[]> {
     const record = await this.store.find(labId);
-    const hosts = record?.hosts ?? this.allHostNames();
+    const hosts = record?.hosts ?? (hostsIfUnrecorded ? [...hostsIfUnrecorded] : this.allHostNames());
     const result = await this.runtime.teardown(labId, hosts);
     if (result.every((host) => !host.error && host.leftovers.length === 0)) await this.store.remove(labId);
     return result;

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { StepTiming } from '../../topology/lab-runtime';
 import type { StepPhase } from '../../topology/plan';
-import { containerLaunches, hostSetupMs, launchMetrics, peerFigures } from './launch-samples';
+import { containerLaunches, hostSetupMs, launchMetrics, launchSpan, peerFigures } from './launch-samples';
 
 function steps(container: string, start: number, durations: Partial<Record<StepPhase, number>>, noReply = false): StepTiming[] {
   let at = start;
@@ -59,5 +59,18 @@ describe('peer figures', () => {
     const figures = peerFigures(launches, [{ address: '198.19.0.1', ms: null }], address);
     expect(figures.metrics).toEqual({});
     expect(figures.notes[0]).toContain('no reply from c1');
+  });
+});
+
+describe('launchSpan', () => {
+  const step = (phase: StepTiming['phase'], startMs: number | undefined, durationMs: number): StepTiming => ({ host: 'h1', stepId: `c1/${String(phase)}`, container: 'c1', phase, durationMs, ...(startMs !== undefined ? { startMs } : {}) });
+
+  it('is the wall time from the first step to the end of the last, gaps between steps included', () => {
+    expect(launchSpan([step('netns', 10, 2), step('links', 13.5, 1), step('first-reply', 16, 1.5)])).toBeCloseTo(7.5);
+  });
+
+  it('falls back to the sum of the phases without start times, and is never below it', () => {
+    expect(launchSpan([step('netns', undefined, 2), step('links', undefined, 1)])).toBe(3);
+    expect(launchSpan([step('netns', 0, 2), step('links', 0.5, 1)])).toBe(3);
   });
 });

@@ -1,5 +1,5 @@
 // From a timed apply's step timings (and a peer prober's replies) to a launch-time measurement: per
-// measured container the sum of its phases from namespace to first reply, per phase the mean, and the
+// measured container the wall time from its first step to its first reply, per phase the mean, and the
 // peer's convergence split into the cases that differ in cost. Pure: tested without hosts.
 import type { StepTiming } from '../../topology/lab-runtime';
 import type { StepPhase } from '../../topology/plan';
@@ -19,12 +19,25 @@ const PHASE_METRICS: Partial<Record<StepPhase, string>> = {
 
 export interface ContainerLaunch {
   name: string;
-  /** Sum of its phases (namespace → first reply); null when it got no reply (not a sample). */
+  /** Wall time from its first step to its first reply (launchSpan); null when it got no reply (not a sample). */
   launchMs: number | null;
   phases: Partial<Record<StepPhase, number>>;
   /** When its first step began, ms after its host's script began (its host's clock). */
   startMs: number | null;
   noReply: boolean;
+}
+
+/**
+ * Wall time on the host from the container's first step to its first reply: what a user waits for,
+ * including the work between steps (cnlab's ledger writes, as Docker's bookkeeping counts in `docker
+ * run`). Without step start times (older scripts) the sum of the phases, which leaves that work out.
+ */
+export function launchSpan(own: readonly StepTiming[]): number {
+  const sum = own.reduce((total, timing) => total + timing.durationMs, 0);
+  if (own.length === 0 || own.some((timing) => timing.startMs === undefined)) return sum;
+  const start = Math.min(...own.map((timing) => timing.startMs ?? 0));
+  const end = Math.max(...own.map((timing) => (timing.startMs ?? 0) + timing.durationMs));
+  return Math.max(sum, end - start);
 }
 
 export function containerLaunches(timings: readonly StepTiming[], measured: readonly string[], expectReply: boolean): ContainerLaunch[] {
@@ -35,7 +48,7 @@ export function containerLaunches(timings: readonly StepTiming[], measured: read
     const reply = own.find((timing) => timing.phase === 'first-reply');
     const noReply = own.length === 0 || (expectReply && (!reply || reply.noReply === true));
     const starts = own.map((timing) => timing.startMs).filter((start): start is number => start !== undefined);
-    return { name, launchMs: noReply ? null : own.reduce((sum, timing) => sum + timing.durationMs, 0), phases, startMs: starts.length > 0 ? Math.min(...starts) : null, noReply };
+    return { name, launchMs: noReply ? null : launchSpan(own), phases, startMs: starts.length > 0 ? Math.min(...starts) : null, noReply };
   });
 }
 
