@@ -218,7 +218,7 @@ export async function benchExampleExperiments(): Promise<string> {
   const experiments = new ExperimentService(fixture.service, labs, fixture.workspaceDir);
   const sections: string[] = [];
   try {
-    for (const file of ['experiment-quick-throughput.yaml', 'experiment-launch-time.yaml']) {
+    for (const file of ['experiment-quick-throughput.yaml', 'experiment-launch-time.yaml', 'experiment-scalability.yaml']) {
       const started = performance.now();
       const record = await experiments.start(await experiments.readExperiment(join(__dirname, '..', '..', 'examples', file)));
       const details = await experiments.show(record.runId);

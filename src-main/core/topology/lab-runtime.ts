@@ -30,6 +30,13 @@ export interface ApplyOptions {
   hostOrder?: readonly (readonly string[])[];
   /** Called (and awaited) right before a group's scripts start; a throw fails the apply like a host failure. */
   beforeGroup?: (index: number, hosts: readonly string[]) => void | Promise<void>;
+  /**
+   * With hostOrder: the next group starts as soon as this step is reported done on this host of an
+   * earlier group, not when that group has finished; its script goes on in parallel. Launch time needs
+   * it where every host's apply ends by waiting for the other hosts' routes (etcd, BGP): the peer's host
+   * is applied up to its container, then the measured host starts while the peer's host waits.
+   */
+  startNextAfter?: { host: string; stepId: string };
 }
 
 /**
@@ -79,6 +86,13 @@ export function hostGroups<T extends { host: string }>(hosts: readonly T[], orde
   return groups.filter((group) => group.length > 0);
 }
 
+/** Resolves `reached` once the step of startNextAfter has been reported done on its host. */
+export function stepGate(step: ApplyOptions['startNextAfter']): { step: ApplyOptions['startNextAfter'] | null; reached: Promise<void>; seen: (host: string, stepId: string) => void } {
+  let open = (): void => undefined;
+  const reached = new Promise<void>((resolve) => (open = resolve));
+  return { step: step ?? null, reached, seen: (host, stepId) => (step && host === step.host && stepId === step.stepId ? open() : undefined) };
+}
+
 export class LabRuntime {
   constructor(private readonly executorFor: (host: string) => HostExecutor) {}
 
@@ -100,6 +114,7 @@ export class LabRuntime {
     const cancel = (): void => abort.abort();
     options.signal?.addEventListener('abort', cancel, { once: true });
     const failures: CnlabError[] = [];
+    const gate = stepGate(options.startNextAfter);
     const clocks: Record<string, 'monotonic' | 'realtime'> = {};
     let clockStepped = false;
 
@@ -120,6 +135,7 @@ export class LabRuntime {
             }
             const ok = parseOkLine(line);
             if (!ok) return;
+            gate.seen(hostPlan.host, ok.stepId);
             const step = stepIndex.get(`${hostPlan.host}\0${ok.stepId}`);
             const event = {
               host: hostPlan.host,
@@ -154,6 +170,7 @@ export class LabRuntime {
       }
     };
     const groups = hostGroups(plan.hosts, options.hostOrder);
+    const running: Promise<void>[] = [];
     for (const [index, group] of groups.entries()) {
       if (failures.length > 0) break;
       if (abort.signal.aborted) {
@@ -165,10 +182,17 @@ export class LabRuntime {
         await options.beforeGroup?.(index, group.map((hostPlan) => hostPlan.host));
       } catch (error) {
         failures.push(toCnlabError(error));
+        // A group started early (startNextAfter) may still run: it is rolled back anyway.
+        abort.abort();
         break;
       }
-      await Promise.all(group.map(applyHost));
+      const applying = Promise.all(group.map(applyHost)).then(() => undefined);
+      running.push(applying);
+      const gated = gate.step !== null && group.some((hostPlan) => hostPlan.host === gate.step?.host) && index < groups.length - 1;
+      await (gated ? Promise.race([applying, gate.reached]) : applying);
     }
+    // applyHost never rejects: every host that started has ended (and said how) once these resolve.
+    await Promise.all(running);
     options.signal?.removeEventListener('abort', cancel);
 
     if (failures.length > 0) {

@@ -72,6 +72,11 @@ export function birdLayout(inputs: PlanInputs): BirdLayout {
   return { dir, configFile: `${dir}/bird.conf`, socket: `${dir}/bird.ctl`, pidFile: `${dir}/bird.pid`, logFile: `${dir}/bird.log`, versionFile: `${dir}/version` };
 }
 
+/** BIRD's command line, the same at apply and at a restart (restartDetachedCommand). */
+export function birdArgv(layout: Pick<BirdLayout, 'configFile' | 'socket' | 'pidFile'>): string[] {
+  return ['bird', '-f', '-c', layout.configFile, '-s', layout.socket, '-P', layout.pidFile];
+}
+
 function peersOf(inputs: PlanInputs, network: string, host: string): string[] {
   return (inputs.model.hostsOf.get(network) ?? []).filter((other) => other !== host);
 }
@@ -156,7 +161,7 @@ export function birdStep(inputs: PlanInputs, network: RoutedNetwork, host: strin
     writeFileCommand(layout.configFile, birdConfig(inputs, network, host)),
     sh`bird -p -c ${layout.configFile}`,
     sh`bird --version > ${layout.versionFile} 2>&1 || true`,
-    startDetachedCommand(['bird', '-f', '-c', layout.configFile, '-s', layout.socket, '-P', layout.pidFile], layout.pidFile, layout.logFile),
+    startDetachedCommand(birdArgv(layout), layout.pidFile, layout.logFile),
     sh`cnlab_wait ${DAEMON_ANSWER_SECONDS} ${`BIRD of lab ${labId}`} ${layout.pidFile} ${layout.logFile} birdc -s ${layout.socket} show status`,
   ];
   return {

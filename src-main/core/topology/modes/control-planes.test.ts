@@ -6,6 +6,8 @@ import { CnlabError } from '../../errors';
 import { planLab, type PlanContext } from '../planner';
 import { contextFor, specOf } from '../planner.test-support';
 import type { TopologyInput } from '../topology-schema';
+import { daemonArgv, daemonRestartCommand } from './control-planes';
+import { startDetachedCommand } from './daemons';
 
 type Input = Omit<TopologyInput, 'v'>;
 const H3 = ['h1', 'h2', 'h3'];
@@ -123,5 +125,29 @@ describe('control-plane refusals', () => {
     h3.nics = h3.nics.map((nic) => (nic.name === 'eth0' ? { ...nic, addresses: ['203.0.113.7/24'] } : nic));
     const problems = refusal(lab([{ name: 'rt', mode: 'routed', options: { controlPlane: 'bgp' } }]), given);
     expect(problems).toContain("network rt: host h3's address 203.0.113.7 is not on any subnet of host h1, and routed mode sends plain packets to it as the next hop: put the hosts on one subnet or use mode vxlan");
+  });
+});
+
+describe('daemon restarts', () => {
+  const planOf = (network: NonNullable<Input['networks']>[number]): ReturnType<typeof planLab> => planLab(specOf(lab([network])), context({}));
+
+  it('start each daemon with the command line its apply step used, and stop it with its ledger undo', () => {
+    for (const network of [
+      { name: 'ov', mode: 'vxlan', options: { controlPlane: 'etcd' } },
+      { name: 'rt', mode: 'routed', options: { controlPlane: 'bgp' } },
+    ] as const) {
+      const plan = planOf(network);
+      const controlPlane = plan.controlPlanes?.[0];
+      if (!controlPlane) throw new Error('no control plane');
+      expect(controlPlane.daemons.length).toBeGreaterThan(0);
+      for (const daemon of controlPlane.daemons) {
+        const steps = plan.hosts.find((host) => host.host === daemon.host)?.steps ?? [];
+        const start = startDetachedCommand(daemonArgv(controlPlane, daemon), daemon.pidFile, daemon.logFile);
+        const step = steps.find((candidate) => candidate.run.some((command) => command.kind === 'shell' && command.text.includes(start)));
+        expect(step, `${daemon.program} on ${daemon.host}`).toBeDefined();
+        const entry = step?.creates.find((candidate) => candidate.kind === 'process' && candidate.name.endsWith(daemon.pidFile));
+        expect(daemonRestartCommand(controlPlane, daemon)).toBe(`( ${entry?.undo ?? '?'} ); ${start}`);
+      }
+    }
   });
 });

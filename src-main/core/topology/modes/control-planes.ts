@@ -1,11 +1,12 @@
 // The dynamic control planes as the planner and validation see them: which steps come last on each host
 // (announcing containers, waiting for convergence), what the plan records about the daemons, and what
 // validation refuses before anything runs.
-import type { ControlPlanePlan, PlanStep } from '../plan';
+import type { ControlPlaneDaemon, ControlPlanePlan, PlanStep } from '../plan';
 import type { NetworkSpec } from '../topology-schema';
-import { announceStep, bgpConvergeStep, bgpPlanInfo } from './bgp-plane';
+import { announceStep, bgpConvergeStep, bgpPlanInfo, birdArgv } from './bgp-plane';
 import type { HostInfo, LabModel, PlanInputs } from './common';
-import { etcdConvergeStep, etcdLayout, etcdPlanInfo } from './etcd-plane';
+import { restartDetachedCommand } from './daemons';
+import { agentArgv, etcdArgv, etcdConvergeStep, etcdLayout, etcdPlanInfo } from './etcd-plane';
 import { vtepName, type VxlanNetwork } from './overlay';
 import type { RoutedNetwork } from './routed';
 
@@ -52,6 +53,20 @@ export function controlPlanesOf(inputs: PlanInputs): ControlPlanePlan[] {
       .filter((network) => (inputs.model.hostsOf.get(network.name) ?? []).length > 0)
       .map((network) => bgpPlanInfo(inputs, network)),
   ];
+}
+
+/** The command line the apply started a daemon of the plan with (the ledger's marker is its configFile). */
+export function daemonArgv(controlPlane: Pick<ControlPlanePlan, 'settings'>, daemon: Pick<ControlPlaneDaemon, 'program' | 'configFile' | 'pidFile'>): string[] {
+  if (daemon.program === 'etcd') return etcdArgv(daemon.configFile);
+  if (daemon.program === 'watch-agent') return agentArgv(daemon.configFile);
+  const socket = controlPlane.settings.socket;
+  if (typeof socket !== 'string') throw new Error('internal: the BGP control plane has no BIRD socket in its settings');
+  return birdArgv({ configFile: daemon.configFile, socket, pidFile: daemon.pidFile });
+}
+
+/** Shell text that restarts one daemon of the plan on its host: stopped by its pid file, started as the apply did. */
+export function daemonRestartCommand(controlPlane: Pick<ControlPlanePlan, 'settings'>, daemon: ControlPlaneDaemon): string {
+  return restartDetachedCommand(daemon.program, daemonArgv(controlPlane, daemon), daemon.pidFile, daemon.logFile, daemon.configFile);
 }
 
 const ETCD_ONLY = ['etcdClientPort', 'etcdPeerPort'] as const;

@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { processEntry, startDetachedCommand, stepScript, writeFileCommand } from './daemons';
+import { processEntry, restartDetachedCommand, startDetachedCommand, stepScript, writeFileCommand } from './daemons';
 
 let dir: string;
 
@@ -129,5 +129,23 @@ describe('process entries', () => {
       if (content !== null) writeFileSync(pidFile, content);
       expect(sh(`( ${processEntry('x', pidFile, '/nowhere').undo} ); echo done`).stdout).toBe('done\n');
     }
+  });
+
+  it('restart in place: the old group stops, the same command line starts again, and the entry stops the new pid', async () => {
+    const marker = join(dir, 'daemon.conf');
+    const pidFile = join(dir, 'daemon.pid');
+    const log = join(dir, 'daemon.log');
+    const argv = ['sh', '-c', 'sleep 30 & sleep 31', 'sh', marker];
+    expect(sh(startDetachedCommand(argv, pidFile, log)).status).toBe(0);
+    await waitFor(() => /^\d+\n$/.test(existsSync(pidFile) ? readFileSync(pidFile, 'utf8') : ''));
+    const old = Number(readFileSync(pidFile, 'utf8'));
+    expect(sh(restartDetachedCommand('daemon', argv, pidFile, log, marker)).status).toBe(0);
+    await waitFor(() => !groupAlive(old));
+    await waitFor(() => /^\d+\n$/.test(readFileSync(pidFile, 'utf8')) && Number(readFileSync(pidFile, 'utf8')) !== old);
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    await waitFor(() => groupAlive(pid));
+    expect(sh(`tr '\\000' ' ' < /proc/${pid}/cmdline`).stdout).toContain(marker);
+    expect(sh(processEntry('daemon', pidFile, marker).undo).status).toBe(0);
+    await waitFor(() => !groupAlive(pid));
   });
 });

@@ -89,6 +89,15 @@ export function processEntry(program: string, pidFile: string, marker: string): 
 }
 
 /**
+ * Restarts a daemon in place (launch time's peer restart): stops it exactly as its ledger entry's undo
+ * does, then starts `argv` again as the apply did, writing the new pid to the same `pidFile`, so the
+ * ledger entry (which reads the pid file when it runs) stops the new process at teardown.
+ */
+export function restartDetachedCommand(program: string, argv: readonly string[], pidFile: string, logFile: string, marker: string): string {
+  return `( ${processEntry(program, pidFile, marker).undo} ); ${startDetachedCommand(argv, pidFile, logFile)}`;
+}
+
+/**
  * Step lines that wait until every destination in `wanted` is among the first fields printed by
  * `installedCommand` (e.g. `ip -4 -o route show dev X`), polling every 50 ms; after `seconds` they run
  * `failureLines`, which may name what is still missing with "$(cnlab_missing)", and must exit 1.

@@ -81,6 +81,15 @@ export function etcdLayout(inputs: PlanInputs, network: VxlanNetwork): EtcdLayou
   };
 }
 
+/** etcd's and the watch agent's command lines, the same at apply and at a restart (restartDetachedCommand). */
+export function etcdArgv(configFile: string): string[] {
+  return ['etcd', '--config-file', configFile];
+}
+
+export function agentArgv(script: string): string[] {
+  return ['sh', script];
+}
+
 /** Flannel's lease key of a /24 block: <prefix>subnets/198.19.1.0-24. */
 export function leaseKey(layout: EtcdLayout, block: Cidr): string {
   return `${layout.subnetsPrefix}${formatIpv4(block.base)}-${block.prefix}`;
@@ -148,7 +157,7 @@ export function etcdServerStep(inputs: PlanInputs, network: VxlanNetwork, layout
     'fi',
     sh`etcd --version > ${layout.versionFile} 2>&1 || true`,
     writeFileCommand(layout.configFile, etcdConfig(inputs, layout)),
-    startDetachedCommand(['etcd', '--config-file', layout.configFile], layout.pidFile, layout.logFile),
+    startDetachedCommand(etcdArgv(layout.configFile), layout.pidFile, layout.logFile),
     etcdOursFunction(layout),
     sh`cnlab_wait ${DAEMON_ANSWER_SECONDS} ${`etcd of lab ${labId} at ${layout.endpoint}`} ${layout.pidFile} ${layout.logFile} cnlab_etcd_ours`,
     `${shellCommand([...etcdctlWords(layout), 'put', layout.configKey, networkConfigValue(networkRange(inputs, network.name), network)])} </dev/null >/dev/null`,
@@ -264,7 +273,7 @@ export function etcdAgentStep(inputs: PlanInputs, network: VxlanNetwork, layout:
     etcdOursFunction(layout),
     sh`cnlab_wait ${DAEMON_ANSWER_SECONDS} ${`the etcd of lab ${labId} at ${layout.endpoint} (on host ${layout.host})`} '' '' cnlab_etcd_ours`,
     `${shellCommand([...etcdctlWords(layout), 'put', key, leaseValue(info.address, network.options.vni, mac)])} </dev/null >/dev/null`,
-    startDetachedCommand(['sh', layout.agent.script], layout.agent.pidFile, layout.agent.logFile),
+    startDetachedCommand(agentArgv(layout.agent.script), layout.agent.pidFile, layout.agent.logFile),
   ];
   return {
     id: `net/${network.name}/agent`,

@@ -29,8 +29,17 @@ describe('launchLayout', () => {
     expect(bridge.peerHost).toBeNull();
     expect(bridge.peerSkipped).toContain('does not span hosts');
     expect(peerProblem(vxlan.network, 'h1', 'h1')).toContain('other than the measured one');
+  });
+
+  it('measures etcd and BGP from a peer too, with the peer host first so that etcd runs there', () => {
     const etcd = launchLayout({ ...base, params: params(1, true), network: { name: 'net', mode: 'vxlan', options: { controlPlane: 'etcd' } } });
-    expect(etcd.peerSkipped).toContain('not measured from a peer yet');
+    expect(etcd).toMatchObject({ peerHost: 'h2', peerSkipped: null, controlPlane: 'etcd' });
+    expect(etcd.spec.hosts).toEqual(['h2', 'h1']);
+    const bgp = launchLayout({ ...base, params: params(1, true), network: { name: 'net', mode: 'routed', options: { controlPlane: 'bgp' } } });
+    expect(bgp).toMatchObject({ peerHost: 'h2', controlPlane: 'bgp' });
+    const staticVxlan = launchLayout({ ...base, params: params(1, true), network: { name: 'net', mode: 'vxlan' } });
+    expect(staticVxlan).toMatchObject({ controlPlane: null });
+    expect(staticVxlan.spec.hosts).toEqual(['h1', 'h2']);
   });
 
   it('refuses a network that is not one, naming the problem', () => {

@@ -2,6 +2,7 @@
 // before them where the mode has no gateway to ping, and a peer container on another host when the
 // run measures reachability from there. Pure, so the names and order are testable without hosts.
 import { CnlabError } from '../../errors';
+import { isDynamicControlPlane } from '../../topology/modes/dynamic-routes';
 import { expectedReachable } from '../../topology/modes/reachability';
 import { networkSchema, topologySchema, type NetworkSpec, type TopologySpec } from '../../topology/topology-schema';
 import type { LaunchParams } from '../workload-params';
@@ -23,6 +24,8 @@ export interface LaunchLayout {
   peerHost: string | null;
   /** Why no peer measurement despite fromPeer (for the notes), or null. */
   peerSkipped: string | null;
+  /** The network's dynamic control plane (etcd, BGP) when a peer is measured, else null. */
+  controlPlane: 'etcd' | 'bgp' | null;
 }
 
 export interface LaunchLayoutInput {
@@ -44,11 +47,6 @@ function parseNetwork(network: unknown): NetworkSpec {
 /** Why reachability from a peer cannot be measured for this network and placement, or null when it can. */
 export function peerProblem(network: NetworkSpec, host: string, peerHost: string | null): string | null {
   if (!SPANNING_MODES.has(network.mode)) return `mode ${network.mode} does not span hosts`;
-  // Their apply waits on every host until the other hosts' routes arrive, so the peer's host cannot be
-  // applied (and probing) before the measured one starts: not measured yet.
-  if ((network.mode === 'vxlan' && network.options.controlPlane === 'etcd') || (network.mode === 'routed' && network.options.controlPlane === 'bgp')) {
-    return `control plane ${network.options.controlPlane} of mode ${network.mode} is not measured from a peer yet (every host's apply waits for the others' routes, so the peer's host cannot be applied first)`;
-  }
   if (peerHost === null || peerHost === host) return 'the peer needs a host other than the measured one (placement client ≠ server)';
   if (!expectedReachable(network, peerHost, host)) return `mode ${network.mode} with these options does not connect containers of different hosts`;
   return null;
@@ -64,6 +62,7 @@ export function launchLayout(input: LaunchLayoutInput): LaunchLayout {
   const problem = input.params.fromPeer ? peerProblem(network, input.host, input.peerHost) : null;
   const peerHost = input.params.fromPeer && problem === null ? input.peerHost : null;
   const networks = [network.name];
+  const controlPlane = peerHost && isDynamicControlPlane(network) ? (network.mode === 'vxlan' ? 'etcd' : 'bgp') : null;
   const containers = [
     ...(needsAnchor(network) ? [{ name: ANCHOR, host: input.host, networks }] : []),
     // The peer is planned first so that, on its host, it exists before anything is measured.
@@ -74,7 +73,9 @@ export function launchLayout(input: LaunchLayoutInput): LaunchLayout {
     v: 1,
     name: input.labId,
     backend: input.backend ?? 'iproute2',
-    hosts: peerHost ? [input.host, peerHost] : [input.host],
+    // etcd runs on the network's first host: the peer's, so the peer's host can be applied up to its
+    // container before the measured host starts (its agent would otherwise wait for an etcd not started).
+    hosts: peerHost ? (controlPlane ? [peerHost, input.host] : [input.host, peerHost]) : [input.host],
     addressPool: input.addressPool,
     networks: [network],
     containers,
@@ -86,5 +87,6 @@ export function launchLayout(input: LaunchLayoutInput): LaunchLayout {
     measured: Array.from({ length: input.params.containers }, (_, index) => `${MEASURED_PREFIX}${index + 1}`),
     peerHost,
     peerSkipped: input.params.fromPeer ? problem : null,
+    controlPlane,
   };
 }

@@ -3,6 +3,17 @@
 // first reply) are timed on that host by its apply script with its monotonic clock, never across SSH.
 // With fromPeer on a mode that spans hosts, the peer's host is applied first and a prober in a peer
 // container times, with the peer's own clock, when each new container answers it. Always torn down.
+//
+// Dynamic control planes (vxlan + etcd, routed + bgp): every host's apply ends by waiting for the other
+// hosts' routes, so the peer's host cannot be applied to the end first. It is applied up to its
+// container (startNextAfter, the last step of the peer container), then the prober is started and
+// signalled and the measured host's apply begins, while the peer's script goes on waiting for the
+// measured host's routes. So the peer is probing before the first measured container exists, and each
+// peer time stays the prober's own interval (go → reply, peer clock) minus the container's start offset
+// (measured host's clock), as for static entries. etcd runs on the peer's host (the network's first
+// host), since the peer's agent could not get its lease in before an etcd on the measured host started.
+// Then the peer host's route daemon (watch agent or BIRD) is restarted and timed on the peer host
+// alone (peer-restart.ts): peerDaemonRestartMs.
 import { CnlabError } from '../../errors';
 import type { AppliedLab, LabService } from '../../topology/lab-service';
 import type { LabEvent } from '../../topology/lab-runtime';
@@ -12,6 +23,7 @@ import type { LaunchParams } from '../workload-params';
 import { containerLaunches, hostSetupMs, launchMetrics, peerFigures, type ContainerLaunch } from './launch-samples';
 import { launchLayout, PEER, type LaunchLayout } from './launch-topology';
 import { PROBE_INTERVAL_S, startPeerProber, type PeerProber } from './peer-prober';
+import { restartTarget, timePeerRestart } from './peer-restart';
 
 export interface LaunchRun {
   params: LaunchParams;
@@ -29,6 +41,8 @@ export interface LaunchRun {
 
 /** How long the peer probes each new container before it gives up. */
 const PEER_BOUND_MS = 10_000;
+/** How long the peer waits for the measured container after its daemon's restart (a BGP session takes seconds). */
+const RESTART_BOUND_MS = 60_000;
 
 interface PeerOutcome {
   metrics: Record<string, number>;
@@ -55,6 +69,7 @@ async function applyWithPeer(ctx: WorkloadContext, run: LaunchRun, layout: Launc
     timings: true,
     signal: ctx.signal,
     hostOrder: [[layout.peerHost], [run.host]],
+    ...(layout.controlPlane ? { startNextAfter: { host: layout.peerHost, stepId: lastPeerStep(plan, layout.peerHost) } } : {}),
     beforeGroup: async (index) => {
       if (index !== 1) return;
       prober = await startPeerProber(ctx, { host: layout.peerHost, netns: peerNetns }, layout.measured.map((name) => addressIn(plan, name)), PEER_BOUND_MS);
@@ -79,14 +94,50 @@ async function applyWithPeer(ctx: WorkloadContext, run: LaunchRun, layout: Launc
     // When go reached the peer vs when the measured host's script began, estimated from the console's
     // side: (its first progress line's arrival - when it was sent - the host's own time to that line) - go's round trip.
     const biasMs = line ? line.at - calledAt - line.hostMs - goRoundTripMs : null;
+    const restart = layout.controlPlane ? await peerRestart(ctx, plan, { ...layout, controlPlane: layout.controlPlane }, peerNetns, addressIn(plan, layout.measured[0] ?? '')) : null;
     const notes = [
       ...figures.notes,
+      ...(layout.controlPlane ? [controlPlaneNote(layout.controlPlane, run.host, layout.peerHost)] : []),
+      ...(restart?.notes ?? []),
       `peer times are from a prober on ${layout.peerHost} pinging every ${PROBE_INTERVAL_S * 1000} ms with its own ${results.clock ?? 'unknown'} clock, minus when the container's first step began on ${run.host} (its clock)`,
       ...(biasMs !== null ? [`the go signal reached the peer an estimated ${biasMs.toFixed(1)} ms before ${run.host}'s apply script began (go round trip ${goRoundTripMs.toFixed(1)} ms): peer times include it`] : []),
     ];
-    return { metrics: { ...figures.metrics, ...(biasMs !== null ? { peerSignalBiasMs: biasMs } : {}) }, rawSamples: figures.rawSamples, notes };
+    return {
+      metrics: { ...figures.metrics, ...(biasMs !== null ? { peerSignalBiasMs: biasMs } : {}), ...restart?.metrics },
+      rawSamples: { ...figures.rawSamples, ...restart?.rawSamples },
+      notes,
+    };
   };
   return { applied, peer };
+}
+
+function controlPlaneNote(controlPlane: 'etcd' | 'bgp', host: string, peerHost: string): string {
+  const order = `control plane ${controlPlane}: ${host}'s apply began once the peer container on ${peerHost} was up, while ${peerHost} went on waiting for ${host}'s routes`;
+  return controlPlane === 'etcd'
+    ? `${order}; etcd runs on ${peerHost}; ${host}'s lease is written when the host joins (its agent step, before its first container), as Flannel does, so lease propagation counts only as far as it outlasts the container's own setup`
+    : `${order}; ${host}'s block is announced once its BGP session is up (connect delay), its containers' /32s after its last container`;
+}
+
+/** The peer container's last step on its host: once it is done the peer can probe. */
+function lastPeerStep(plan: LabPlan, peerHost: string): string {
+  const step = plan.hosts.find((hostPlan) => hostPlan.host === peerHost)?.steps.filter((candidate) => candidate.container === PEER).at(-1);
+  if (!step) throw new CnlabError('internal', `launch time: the peer container has no steps on host ${peerHost}`);
+  return step.id;
+}
+
+/** Restarts the peer host's route daemon and times, on that host, until the first measured container answers again. */
+async function peerRestart(ctx: WorkloadContext, plan: LabPlan, layout: LaunchLayout & { peerHost: string; controlPlane: 'etcd' | 'bgp' }, peerNetns: string, address: string): Promise<PeerOutcome> {
+  const controlPlane = plan.controlPlanes?.find((candidate) => candidate.kind === layout.controlPlane);
+  if (!controlPlane) throw new CnlabError('internal', `launch time: the plan has no ${layout.controlPlane} control plane`);
+  const target = restartTarget(controlPlane, layout.peerHost, address);
+  const times = await timePeerRestart(ctx, { host: layout.peerHost, netns: peerNetns }, target, address, RESTART_BOUND_MS);
+  const how = `${target.program} on ${layout.peerHost} restarted (stopped by its pid file, started with the apply's command line) in ${times.startedMs?.toFixed(1) ?? '?'} ms${times.relearnedMs !== null ? `, its log said it had programmed ${address}'s block again after ${times.relearnedMs.toFixed(1)} ms` : ''}`;
+  if (times.replyMs === null) return { metrics: {}, rawSamples: {}, notes: [`${how}; ${address} did not answer the peer within ${RESTART_BOUND_MS} ms after it: no peerDaemonRestartMs sample`] };
+  return {
+    metrics: { peerDaemonRestartMs: times.replyMs },
+    rawSamples: { peerDaemonRestartMs: [times.replyMs] },
+    notes: [`peerDaemonRestartMs: ${how}; ${address} answered the peer ${times.replyMs.toFixed(1)} ms after the stop began (${layout.peerHost}'s ${times.clock ?? 'unknown'} clock alone)${target.relearned ? '; the agent leaves its routes in place while stopped (as flanneld does), so the data path may never have been interrupted' : ''}`],
+  };
 }
 
 function checkClock(applied: AppliedLab, run: LaunchRun): string[] {
