@@ -1,20 +1,12 @@
 // Turns what the pairs of one run measured into the run's metrics: rates and counts add up across
 // concurrent pairs (aggregate throughput), everything else (latency, jitter, loss) is averaged; then
 // the hosts' CPU during the run and the service demand (CPU time per MB or per transaction).
+import { combineMetrics } from '../workloads/combine-metrics';
 import type { Measurement } from '../workloads/workload-context';
-
-const ADDITIVE = /(PerSecond|^bytes|^transactions|^retransmits)$/;
 
 export function combinePairs(measurements: readonly Measurement[]): Measurement {
   if (measurements.length === 1 && measurements[0]) return measurements[0];
-  const metrics: Record<string, number> = {};
-  const names = new Set(measurements.flatMap((measurement) => Object.keys(measurement.metrics)));
-  for (const name of names) {
-    const values = measurements.map((measurement) => measurement.metrics[name]).filter((value): value is number => typeof value === 'number' && Number.isFinite(value));
-    if (values.length === 0) continue;
-    const sum = values.reduce((total, value) => total + value, 0);
-    metrics[name] = ADDITIVE.test(name) ? sum : sum / values.length;
-  }
+  const metrics = combineMetrics(measurements);
   const rawSamples: Record<string, number[]> = {};
   for (const measurement of measurements) {
     for (const [name, values] of Object.entries(measurement.rawSamples ?? {})) (rawSamples[name] ??= []).push(...values);

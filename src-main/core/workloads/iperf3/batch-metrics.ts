@@ -1,10 +1,8 @@
 // Metrics of many concurrent iperf3 flows: rates and counts add up (aggregate throughput), the rest is
 // averaged, and how evenly the flows shared the network (Jain's fairness index, slowest and fastest flow),
 // since an aggregate alone hides one flow starving the others. Pure: no I/O.
+import { combineMetrics } from '../combine-metrics';
 import type { Measurement } from '../workload-context';
-
-/** Summed across flows; everything else (jitter, loss %, iperf3's CPU %) is a mean over flows. */
-const ADDITIVE = /(PerSecond|^bytes|^retransmits)$/;
 
 /** Jain's index (Σx)² / (n·Σx²): 1 when every flow got the same, 1/n when one flow got everything. */
 export function jainFairness(values: readonly number[]): number | null {
@@ -12,18 +10,6 @@ export function jainFairness(values: readonly number[]): number | null {
   if (values.length === 0 || squares === 0) return null;
   const total = values.reduce((sum, value) => sum + value, 0);
   return (total * total) / (values.length * squares);
-}
-
-function combineMetrics(measurements: readonly Measurement[]): Record<string, number> {
-  const metrics: Record<string, number> = {};
-  const names = new Set(measurements.flatMap((measurement) => Object.keys(measurement.metrics)));
-  for (const name of names) {
-    const values = measurements.map((measurement) => measurement.metrics[name]).filter((value): value is number => typeof value === 'number' && Number.isFinite(value));
-    if (values.length === 0) continue;
-    const sum = values.reduce((total, value) => total + value, 0);
-    metrics[name] = ADDITIVE.test(name) ? sum : sum / values.length;
-  }
-  return metrics;
 }
 
 /** The run's measurement from each flow's own (iperf3Measurement of its client's result). */
