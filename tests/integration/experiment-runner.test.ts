@@ -89,6 +89,18 @@ describe('failures and live events', () => {
   }, 60_000);
 });
 
+describe('adaptive repetitions', () => {
+  it('adds repetitions while the interval is wider than the target, up to the maximum', async () => {
+    // A ±0.01% target no ping RTT meets: the cell must grow from 2 to the maximum of 4 and stop there.
+    const record = await experiments.start(spec('adaptive', { modes: ['macvlan'], workload: { tool: 'ping', count: 3, interval: 0.2 }, repetitions: 2, adaptive: { targetRelativeHalfWidth: 0.0001, maxRepetitions: 4 } }));
+    expect(record.state, record.error ?? '').toBe('completed');
+    const { cells } = await experiments.show(record.runId);
+    expect(cells[0]?.runs).toBe(4);
+    expect(cells[0]?.metrics.rttAvgMs?.n).toBe(4);
+    expect(await leftovers()).toEqual([]);
+  }, 90_000);
+});
+
 describe('workload shapes', () => {
   it('compares containers with the hosts themselves (baseline) on sockperf latency with pooled percentiles', async () => {
     const record = await experiments.start(spec('latency', { modes: ['baseline', 'macvlan'], baseline: 'baseline', workload: { tool: 'sockperf', duration: 1 }, repetitions: 2 }));

@@ -67,7 +67,8 @@ export class ExperimentRunner {
     const durations: number[] = [];
     const startedAt = Date.now();
 
-    const runOne = async (run: PlannedRun, entry: ModeCase, caseIndex: number, lab: CaseLab | null): Promise<void> => {
+    /** Runs one run and stores its line; resolves true when it gave a result. */
+    const runOne = async (run: PlannedRun, entry: ModeCase, caseIndex: number, lab: CaseLab | null): Promise<boolean> => {
       const cell = record.cells[run.cellIndex] as Cell;
       context.emit({ type: 'progress', runId: record.runId, done: done.size, total, key: run.key, cellId: cell.id, warmup: run.warmup, elapsedMs: Date.now() - startedAt, etaMs: estimateRemainingMs(durations, Math.max(0, total - done.size)) });
       const began = Date.now();
@@ -79,6 +80,7 @@ export class ExperimentRunner {
         if (!run.warmup) done.add(run.key);
         else if (run.repetition === record.experiment.warmup) this.checkWarmupNoise(context, lines, cell);
       }
+      return line.type === 'result';
     };
 
     let firstRun = true;
@@ -106,7 +108,8 @@ export class ExperimentRunner {
           while (this.needsMore(record, lines, cell)) {
             const repetition = 1 + Math.max(0, ...lines.filter((line) => line.type === 'result' && line.cellIndex === cell.index && !line.warmup).map((line) => (line as ResultLine).repetition));
             await rest();
-            await runOne({ key: runKey(cell.index, false, repetition), cellIndex: cell.index, repetition, warmup: false }, entry, caseIndex, lab);
+            // A failed extra run adds nothing to the interval: stop adding rather than retry forever.
+            if (!(await runOne({ key: runKey(cell.index, false, repetition), cellIndex: cell.index, repetition, warmup: false }, entry, caseIndex, lab))) break;
           }
         }
         if (lab) await this.teardownCase(context, lab.labId, applied);
