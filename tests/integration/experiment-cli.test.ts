@@ -6,6 +6,7 @@ import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSampleLines, type ResultLine, type RunRecord } from '../../src-main/core/experiment/run-store';
+import { experimentLeftovers } from '../support/lab-checks';
 import { startTestbed, type Testbed } from '../testbed/testbed.ts';
 import { assertCliBuilt, CLI_BIN, runCli } from '../support/run-cli';
 
@@ -31,18 +32,7 @@ function writeExperiment(name: string, body: string): string {
   return file;
 }
 
-/** Everything cnlab could have left on a host: lab namespaces, tagged links, ledgers, load generators. */
-async function leftovers(): Promise<string[]> {
-  const found: string[] = [];
-  for (const host of testbed.hosts) {
-    const netns = (await testbed.hostExec(host.name, ['ip', 'netns', 'list'])).stdout.split('\n').filter((line) => line.startsWith('cnl-'));
-    const links = (await testbed.hostExec(host.name, ['ip', '-o', 'link', 'show'])).stdout.split('\n').filter((line) => line.includes('alias cnlab:'));
-    const ledgers = (await testbed.hostExec(host.name, ['sh', '-c', 'ls /run/cnlab 2>/dev/null || true'])).stdout.split('\n').filter(Boolean);
-    const tools = (await testbed.hostExec(host.name, ['sh', '-c', 'pgrep -a -x iperf3; pgrep -a -x sockperf; pgrep -a -x ping; true'])).stdout.split('\n').filter(Boolean);
-    found.push(...[...netns, ...links, ...ledgers, ...tools].map((item) => `${host.name}: ${item}`));
-  }
-  return found;
-}
+const leftovers = (): Promise<string[]> => experimentLeftovers(testbed);
 
 /** Starts `cnlab run` in the background; resolves its exit once it ends. */
 function startRun(file: string): { child: ReturnType<typeof spawn>; exit: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> } {

@@ -8,6 +8,7 @@ import { ExperimentService } from '../../src-main/core/experiment/experiment-ser
 import { experimentFromData } from '../../src-main/core/experiment/experiment-schema';
 import type { RunEvent } from '../../src-main/core/experiment/run-events';
 import { LabService } from '../../src-main/core/topology/lab-service';
+import { experimentLeftovers } from '../support/lab-checks';
 import { startTestbed, type Testbed } from '../testbed/testbed.ts';
 import { openTestService, testbedHost, type ServiceFixture } from '../support/testbed-hosts';
 
@@ -19,15 +20,7 @@ function spec(name: string, body: Record<string, unknown>) {
   return experimentFromData({ v: 1, kind: 'experiment', name, hosts: ['h1', 'h2'], placement: { server: 'h1', client: 'h2' }, warmup: 0, cooldown: 0, ...body }, name);
 }
 
-async function leftovers(): Promise<string[]> {
-  const found: string[] = [];
-  for (const host of testbed.hosts) {
-    const netns = (await testbed.hostExec(host.name, ['ip', 'netns', 'list'])).stdout.split('\n').filter((line) => line.startsWith('cnl-'));
-    const tools = (await testbed.hostExec(host.name, ['sh', '-c', 'pgrep -a -x iperf3; pgrep -a -x sockperf; true'])).stdout.split('\n').filter(Boolean);
-    found.push(...[...netns, ...tools].map((item) => `${host.name}: ${item}`));
-  }
-  return found;
-}
+const leftovers = (): Promise<string[]> => experimentLeftovers(testbed);
 
 beforeAll(async () => {
   testbed = await startTestbed({ hosts: 2 });

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExperimentService } from '../../src-main/core/experiment/experiment-service';
 import { experimentFromData } from '../../src-main/core/experiment/experiment-schema';
 import { LabService } from '../../src-main/core/topology/lab-service';
+import { experimentLeftovers } from '../support/lab-checks';
 import { startTestbed, type Testbed } from '../testbed/testbed.ts';
 import { openTestService, testbedHost, type ServiceFixture } from '../support/testbed-hosts';
 
@@ -20,15 +21,7 @@ function spec(name: string, body: Record<string, unknown>) {
   return experimentFromData({ v: 1, kind: 'experiment', name, hosts: ['h1', 'h2'], placement: { server: 'h1', client: 'h2' }, warmup: 0, cooldown: 0, repetitions: 1, ...body }, name);
 }
 
-async function leftovers(): Promise<string[]> {
-  const found: string[] = [];
-  for (const host of testbed.hosts) {
-    const netns = (await testbed.hostExec(host.name, ['ip', 'netns', 'list'])).stdout.split('\n').filter((line) => line.startsWith('cnl-'));
-    const rest = (await testbed.hostExec(host.name, ['sh', '-c', 'pgrep -a -x iperf3; ls -d /tmp/cnlab-iperf3.* 2>/dev/null; true'])).stdout.split('\n').filter(Boolean);
-    found.push(...[...netns, ...rest].map((item) => `${host.name}: ${item}`));
-  }
-  return found;
-}
+const leftovers = (): Promise<string[]> => experimentLeftovers(testbed);
 
 /** commands.log lines of one run key: [host, command]. */
 async function commandsOf(runId: string, key: string): Promise<[string, string][]> {

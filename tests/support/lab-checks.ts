@@ -23,3 +23,23 @@ export async function expectNothingLeft(testbed: Testbed, labId: string): Promis
   const all = await Promise.all(testbed.hosts.map((host) => leftoversOn(testbed, host.name, labId)));
   return all.filter((host) => host.netns.length + host.links.length + host.nftTables.length + host.ledgers.length > 0);
 }
+
+/**
+ * Everything an experiment could leave on the testbed's hosts, read in one round trip per host: lab
+ * namespaces, links carrying cnlab's alias, ledgers, running load generators and cnlab's temp dirs.
+ */
+export async function experimentLeftovers(testbed: Testbed): Promise<string[]> {
+  const script = [
+    "ip netns list | awk '$1 ~ /^cnl-/ { print $1 }'",
+    "ip -o link show | grep 'alias cnlab:' || true",
+    'ls /run/cnlab 2>/dev/null || true',
+    'for tool in iperf3 sockperf ping; do pgrep -a -x "$tool"; done; true',
+    'ls -d /tmp/cnlab-iperf3.* /tmp/cnlab-sockperf.* 2>/dev/null; true',
+  ].join('\n');
+  const found: string[] = [];
+  for (const host of testbed.hosts) {
+    const lines = (await testbed.hostExec(host.name, ['sh', '-c', script])).stdout.split('\n').filter(Boolean);
+    found.push(...lines.map((line) => `${host.name}: ${line}`));
+  }
+  return found;
+}

@@ -30,10 +30,13 @@ export interface LaunchLayout {
 
 export interface LaunchLayoutInput {
   params: LaunchParams;
+  /** The network under test, e.g. { name: 'net', mode: 'vxlan', options: {...} } (a NetworkSpec input). */
   network: unknown;
+  /** Lab name for this run (≤ 20 chars, [a-z][a-z0-9-]*). */
   labId: string;
   addressPool: string;
   backend?: 'iproute2' | 'cni';
+  /** Host the measured containers are created on, and (multi-host modes) the peer host. */
   host: string;
   peerHost: string | null;
 }

@@ -21,22 +21,13 @@ import type { LabPlan } from '../../topology/plan';
 import type { Measurement, WorkloadContext } from '../workload-context';
 import type { LaunchParams } from '../workload-params';
 import { containerLaunches, hostSetupMs, launchMetrics, peerFigures, type ContainerLaunch } from './launch-samples';
-import { launchLayout, PEER, type LaunchLayout } from './launch-topology';
+import { launchLayout, PEER, type LaunchLayout, type LaunchLayoutInput } from './launch-topology';
 import { PROBE_INTERVAL_S, startPeerProber, type PeerProber } from './peer-prober';
 import { restartTarget, timePeerRestart } from './peer-restart';
 
-export interface LaunchRun {
-  params: LaunchParams;
+/** One repetition: the lab layout's inputs (network, lab id, hosts, K containers) and the service that applies it. */
+export interface LaunchRun extends LaunchLayoutInput {
   labs: LabService;
-  /** The network under test, e.g. { name: 'net', mode: 'vxlan', options: {...} } (a NetworkSpec input). */
-  network: unknown;
-  /** Lab name to use for this run (unique per run, ≤ 20 chars, [a-z][a-z0-9-]*). */
-  labId: string;
-  addressPool: string;
-  backend?: 'iproute2' | 'cni';
-  /** Host the measured containers are created on, and (multi-host modes) the peer host. */
-  host: string;
-  peerHost: string | null;
 }
 
 /** How long the peer probes each new container before it gives up. */
