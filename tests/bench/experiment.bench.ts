@@ -2,6 +2,8 @@
 // by hand, alternating, for iperf3 throughput and sockperf latency; launch-time medians against a
 // hand-written on-host script doing the same steps; and the CPU the console itself costs a measured
 // host during a run (its sampler loop and SSH session), against a quiet interval of the same length.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cellTable, launchTable } from '../../src-main/cli/run-report';
 import { ExperimentService } from '../../src-main/core/experiment/experiment-service';
@@ -113,13 +115,13 @@ function handLaunchScript(containers: number): string {
   ].join('\n');
 }
 
-async function benchLaunch(testbed: Testbed, fixture: ServiceFixture, labs: LabService): Promise<string> {
+async function benchLaunch(testbed: Testbed, fixture: ServiceFixture, labs: LabService, rawRoot: string): Promise<string> {
   const CONTAINERS = 5;
   const median = (values: readonly number[]): number => summarise(values).median;
   const launches = await pairedRounds(
     ALTERNATIONS,
     async () => {
-      const { ctx } = recordingContext(fixture.service);
+      const { ctx } = recordingContext(fixture.service, { rawRoot });
       const measured = await runLaunch(ctx, { params: launchParamsSchema.parse({ tool: 'launch', containers: CONTAINERS }), labs, network: { name: 'net', mode: 'bridge' }, labId: 'benchlaunch', addressPool: '198.19.0.0/16', host: 'h1', peerHost: null });
       return median(measured.rawSamples?.launchMs ?? []);
     },
@@ -143,14 +145,14 @@ async function hostTicks(testbed: Testbed, host: string): Promise<number> {
   return ticks;
 }
 
-async function benchConsoleCpu(testbed: Testbed, fixture: ServiceFixture, pair: Pair): Promise<string> {
+async function benchConsoleCpu(testbed: Testbed, fixture: ServiceFixture, pair: Pair, rawRoot: string): Promise<string> {
   const WINDOW_S = 20;
   const hz = Number((await testbed.hostExec('h1', ['getconf', 'CLK_TCK'])).stdout.trim()) || 100;
   const quietStart = await hostTicks(testbed, 'h1');
   await new Promise((resolve) => setTimeout(resolve, WINDOW_S * 1000));
   const quiet = (await hostTicks(testbed, 'h1')) - quietStart;
   // A console run with nothing but its own machinery: the host sampler and one idle command over SSH.
-  const { ctx } = recordingContext(fixture.service);
+  const { ctx } = recordingContext(fixture.service, { rawRoot });
   const start = await hostTicks(testbed, 'h1');
   const sampler = startHostSampler(ctx, 'h1', { interfacePrefixes: ['c'] });
   await runAt(ctx, pair.server, ['sleep', String(WINDOW_S)]);
@@ -164,6 +166,7 @@ export async function benchExperiment(): Promise<string> {
   const testbed = await startTestbed({ hosts: 2 });
   const fixture = await openTestService(['h1', 'h2'].map((name) => testbedHost(testbed, name)));
   const labs = new LabService(fixture.service, fixture.workspaceDir);
+  const rawRoot = mkdtempSync(join(tmpdir(), 'cnlab-bench-raw-'));
   const rows: string[] = [];
   try {
     const applied = await labs.apply(testTopology('name: fidelity\nhosts: [h1, h2]\nnetworks:\n  - { name: net, mode: macvlan }\ncontainers:\n  - { name: srv, host: h1, networks: [net] }\n  - { name: cli, host: h2, networks: [net] }\n'));
@@ -173,7 +176,7 @@ export async function benchExperiment(): Promise<string> {
     };
     const pair: Pair = { server: endpoint('srv'), client: endpoint('cli') };
     let port = 6100;
-    const { ctx } = recordingContext(fixture.service, { firstPort: 6000 });
+    const { ctx } = recordingContext(fixture.service, { firstPort: 6000, rawRoot });
     const iperfParams = iperf3ParamsSchema.parse({ tool: 'iperf3', duration: SECONDS });
     const throughput = await pairedRounds(
       ALTERNATIONS,
@@ -188,10 +191,11 @@ export async function benchExperiment(): Promise<string> {
     );
     rows.push(ratioLine(`iperf3 TCP ${SECONDS} s, macvlan h2 → h1, ${ALTERNATIONS} rounds`, throughput, 'Gbit/s', 1e9, '±3%'));
     rows.push(ratioLine(`sockperf UDP ping-pong 64 B ${SECONDS} s, mean latency, ${LATENCY_ROUNDS} rounds`, latency, 'µs', 1, '±5%'));
-    rows.push(await benchLaunch(testbed, fixture, labs));
-    rows.push(await benchConsoleCpu(testbed, fixture, pair));
+    rows.push(await benchLaunch(testbed, fixture, labs, rawRoot));
+    rows.push(await benchConsoleCpu(testbed, fixture, pair, rawRoot));
     await labs.teardown('fidelity');
   } finally {
+    rmSync(rawRoot, { recursive: true, force: true });
     await fixture.dispose();
     await testbed.teardown();
   }

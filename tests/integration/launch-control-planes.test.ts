@@ -3,7 +3,6 @@
 // measured container answers again after the peer's route daemon (watch agent, BIRD) was restarted; and
 // nothing is left on the hosts: no lab objects, no etcd, BIRD, agent or prober process of the lab.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +11,7 @@ import { runLaunch, type LaunchRun } from '../../src-main/core/workloads/launch/
 import type { CommandRecord, Measurement, WorkloadContext } from '../../src-main/core/workloads/workload-context';
 import { launchParamsSchema } from '../../src-main/core/workloads/workload-params';
 import { expectNothingLeft } from '../support/lab-checks';
+import { recordingContext } from '../support/workload-context';
 import { openTestService, testbedHost, type ServiceFixture } from '../support/testbed-hosts';
 import { startTestbed, type Testbed } from '../testbed/testbed.ts';
 
@@ -23,16 +23,7 @@ const commands: CommandRecord[] = [];
 const HOSTS = ['h1', 'h2'];
 
 function context(): WorkloadContext {
-  let port = 42000;
-  return {
-    executor: (host) => fixture.service.executor(host),
-    signal: new AbortController().signal,
-    logCommand: (record) => commands.push(record),
-    sample: () => undefined,
-    saveRaw: (name, text) => writeFile(join(rawDir, name), text),
-    allocatePort: () => port++,
-    toolVersion: () => null,
-  };
+  return recordingContext(fixture.service, { commands, rawRoot: rawDir, firstPort: 42000 }).ctx;
 }
 
 function launchRun(labId: string, network: unknown): LaunchRun {

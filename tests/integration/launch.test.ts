@@ -2,7 +2,6 @@
 // samples each with the step breakdown, vxlan measured from a peer on the other host, and every run
 // (also a cancelled one) leaves nothing on the hosts.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +10,7 @@ import { runLaunch, type LaunchRun } from '../../src-main/core/workloads/launch/
 import type { CommandRecord, Measurement, WorkloadContext } from '../../src-main/core/workloads/workload-context';
 import { launchParamsSchema } from '../../src-main/core/workloads/workload-params';
 import { expectNothingLeft } from '../support/lab-checks';
+import { recordingContext } from '../support/workload-context';
 import { openTestService, testbedHost, type ServiceFixture } from '../support/testbed-hosts';
 import { startTestbed, type Testbed } from '../testbed/testbed.ts';
 
@@ -21,16 +21,7 @@ let rawDir: string;
 const commands: CommandRecord[] = [];
 
 function context(signal: AbortSignal): WorkloadContext {
-  let port = 41000;
-  return {
-    executor: (host) => fixture.service.executor(host),
-    signal,
-    logCommand: (record) => commands.push(record),
-    sample: () => undefined,
-    saveRaw: (name, text) => writeFile(join(rawDir, name), text),
-    allocatePort: () => port++,
-    toolVersion: () => null,
-  };
+  return recordingContext(fixture.service, { signal, commands, rawRoot: rawDir, firstPort: 41000 }).ctx;
 }
 
 function launchRun(labId: string, network: unknown, options: { containers?: number; fromPeer?: boolean } = {}): LaunchRun {

@@ -20,12 +20,16 @@ export interface RecordingOptions {
   firstPort?: number;
   /** Tool versions from the hosts' facts cache (null when unknown). */
   versions?: boolean;
+  /** Collects the commands here (e.g. across several runs) instead of in a fresh array. */
+  commands?: CommandRecord[];
+  /** Folder the raw-output folder is made in (the caller removes it); the system temp folder by default. */
+  rawRoot?: string;
 }
 
 export function recordingContext(service: HostService, options: RecordingOptions = {}): RecordingContext {
-  const commands: CommandRecord[] = [];
+  const commands = options.commands ?? [];
   const samples: LiveSample[] = [];
-  const rawDir = mkdtempSync(join(tmpdir(), 'cnlab-raw-'));
+  const rawDir = mkdtempSync(join(options.rawRoot ?? tmpdir(), 'cnlab-raw-'));
   let port = options.firstPort ?? 5201;
   const versions = new Map<string, Record<string, string | null>>();
   if (options.versions) {
