@@ -19,7 +19,6 @@ import type { AppliedLab, LabService } from '../../topology/lab-service';
 import type { LabEvent } from '../../topology/lab-runtime';
 import type { LabPlan } from '../../topology/plan';
 import type { Measurement, WorkloadContext } from '../workload-context';
-import type { LaunchParams } from '../workload-params';
 import { containerLaunches, hostSetupMs, launchMetrics, peerFigures, type ContainerLaunch } from './launch-samples';
 import { launchLayout, PEER, type LaunchLayout, type LaunchLayoutInput } from './launch-topology';
 import { PROBE_INTERVAL_S, startPeerProber, type PeerProber } from './peer-prober';
