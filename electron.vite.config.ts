@@ -25,6 +25,8 @@ export default defineConfig({
   renderer: {
     root: resolve(__dirname, 'src-renderer'),
     plugins: [vue()],
+    // The renderer reaches main-process code only through the contract folder (types, method list, schemas).
+    resolve: { alias: { '@contract': resolve(__dirname, 'src-main/contract') } },
     build: {
       outDir: resolve(__dirname, 'out/renderer'),
       rollupOptions: { input: { index: resolve(__dirname, 'src-renderer/index.html') } },

@@ -1,4 +1,5 @@
 // Test projects: `unit` (pure code, no root needed) and `integration` (real sshd and kernel objects on the testbed).
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 import vue from '@vitejs/plugin-vue';
 
@@ -14,6 +15,7 @@ export default defineConfig({
       },
       {
         plugins: [vue()],
+        resolve: { alias: { '@contract': fileURLToPath(new URL('./src-main/contract', import.meta.url)) } },
         test: {
           name: 'renderer',
           include: ['src-renderer/**/*.test.ts'],

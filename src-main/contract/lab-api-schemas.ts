@@ -1,0 +1,42 @@
+// The payload schema of every LabApi request: main validates each call against it before anything runs,
+// whichever transport (Electron IPC, browser-mode WebSocket) delivered it. Shared with the renderer's forms.
+import { z } from 'zod';
+import { hostNameSchema, hostSchema } from '../core/hosts/host-model';
+import { OBJECT_NAME_PATTERN } from '../core/topology/topology-schema';
+import type { LabApiMethod } from './lab-api';
+
+const none = z.undefined().or(z.null()).or(z.object({}).strict());
+const labId = z.string().regex(OBJECT_NAME_PATTERN, 'a lab id is a topology name: lower-case letters, digits or "-"');
+/** Topology text is YAML; a generous bound still stops a runaway paste from reaching the planner. */
+const topologyText = z.string().min(1, 'the topology is empty').max(2_000_000, 'the topology text is over 2 MB');
+const path = z.string().min(1).max(4096);
+
+export const LAB_API_REQUEST_SCHEMAS = {
+  getAppInfo: none,
+  openWorkspace: z.object({ dir: path, create: z.boolean() }).strict(),
+  listRecentWorkspaces: none,
+  listHosts: none,
+  saveHost: z.object({ host: hostSchema, originalName: hostNameSchema.optional() }).strict(),
+  removeHost: z.object({ name: hostNameSchema }).strict(),
+  checkHost: z.object({ name: hostNameSchema }).strict(),
+  trustHostKey: z.object({ name: hostNameSchema, fingerprint: z.string().regex(/^SHA256:[A-Za-z0-9+/=]{20,}$/, 'a fingerprint looks like SHA256:…') }).strict(),
+  probeHost: z.object({ name: hostNameSchema }).strict(),
+  probeAllHosts: none,
+  previewSshConfigImport: z.object({ file: path.optional() }).strict(),
+  importSshConfigHosts: z.object({ file: path.optional(), names: z.array(hostNameSchema).min(1).max(500) }).strict(),
+  listTopologies: none,
+  readTopology: z.object({ name: labId }).strict(),
+  saveTopology: z.object({ name: labId, text: topologyText }).strict(),
+  checkTopology: z.object({ text: topologyText }).strict(),
+  previewTopology: z.object({ text: topologyText }).strict(),
+  applyTopology: z.object({ text: topologyText }).strict(),
+  verifyLab: z.object({ labId }).strict(),
+  teardownLab: z.object({ labId }).strict(),
+  sweepHosts: z.object({ hosts: z.array(hostNameSchema).max(500), dryRun: z.boolean() }).strict(),
+  listLabs: none,
+  getLab: z.object({ labId }).strict(),
+  cancelJob: z.object({ jobId: z.string().regex(/^job-[0-9a-z-]{1,40}$/, 'a job id looks like job-…') }).strict(),
+  getCommandLog: z.object({ host: hostNameSchema.optional(), lab: labId.optional(), limit: z.number().int().min(1).max(10_000).optional() }).strict(),
+  startDemoLab: none,
+  stopDemoLab: none,
+} as const satisfies Record<LabApiMethod, z.ZodType>;

@@ -1,0 +1,299 @@
+// THE contract between the console's UI and its main process: every request the page may make (LabApi),
+// the one tagged union of streamed events (LabApiEvent), and the envelope both transports carry.
+// Type-only plus two constants, so the preload can import it without pulling zod (see lab-api-schemas.ts).
+import type { HostFacts } from '../core/hosts/host-facts';
+import type { Host, HostInput } from '../core/hosts/host-model';
+import type { PlannedContainer, ReachabilityExpectation } from '../core/topology/plan';
+
+/** Every IPC channel and WebSocket method name starts with this; the preload checks it on every call. */
+export const LAB_CHANNEL_PREFIX = 'lab:';
+/** The single channel streamed events arrive on (batched, at most 10 messages a second). */
+export const LAB_EVENTS_CHANNEL = 'lab:events';
+
+// ── envelope ────────────────────────────────────────────────────────────────────────────────────────
+
+/** Plain data only: Electron's structured clone drops custom error fields, so errors cross as this. */
+export interface LabApiErrorBody {
+  code: string;
+  message: string;
+  /** Structured facts a dialog needs (a host key's fingerprint); never secrets, never a stack. */
+  details?: Record<string, string | number | boolean | string[]>;
+}
+
+export type LabApiEnvelope<T> = { ok: true; value: T } | { ok: false; error: LabApiErrorBody };
+
+// ── app and workspace ───────────────────────────────────────────────────────────────────────────────
+
+export interface AppInfo {
+  version: string;
+  /** Which adapter serves the page. */
+  shell: 'electron' | 'browser';
+  workspaceDir: string;
+  /** Root, or passwordless sudo: the demo lab can be started. */
+  demoLab: { available: boolean; reason?: string; running: DemoLabInfo | null };
+  platform: string;
+}
+
+export interface WorkspaceInfo {
+  dir: string;
+  hostCount: number;
+  topologies: string[];
+}
+
+export interface DemoLabInfo {
+  id: string;
+  hosts: string[];
+  /** The example topology the demo opens. */
+  topologyName: string;
+  topologyText: string;
+}
+
+// ── hosts ───────────────────────────────────────────────────────────────────────────────────────────
+
+export type HostConnectionState = 'unknown' | 'checking' | 'connected' | 'unreachable' | 'auth-failed' | 'key-unknown' | 'key-changed';
+
+export interface HostView {
+  host: Host;
+  state: HostConnectionState;
+  /** Why the state is what it is, in words a user can act on. */
+  stateMessage?: string;
+  privilege?: 'root' | 'sudo' | 'none';
+  connectMs?: number;
+  facts: HostFacts | null;
+  /** Added by the demo lab (removed when it stops). */
+  demo?: boolean;
+}
+
+export interface HostCheck {
+  host: string;
+  connectMs: number;
+  execRoundTripMs: number;
+  privilege: 'root' | 'sudo' | 'none';
+}
+
+export interface SshImportPreview {
+  file: string;
+  hosts: HostInput[];
+  /** Names already in the inventory (importing replaces nothing unless chosen). */
+  existing: string[];
+  warnings: string[];
+}
+
+// ── topologies and labs ─────────────────────────────────────────────────────────────────────────────
+
+export interface TopologyCheck {
+  /** Problems with the text itself or against the hosts' probed facts; empty when it can be applied. */
+  problems: string[];
+  labId: string | null;
+}
+
+export interface TopologyPreview {
+  labId: string;
+  fingerprint: string;
+  scripts: { host: string; script: string }[];
+  containers: PlannedContainer[];
+  expectations: ReachabilityExpectation[];
+}
+
+export interface SavedTopology {
+  name: string;
+  text: string;
+}
+
+export interface LabSummary {
+  labId: string;
+  appliedAt: string;
+  hosts: string[];
+  containerCount: number;
+}
+
+export interface ContainerTiming {
+  container: string;
+  host: string;
+  phases: { phase: string; durationMs: number }[];
+}
+
+export interface LabDetails extends LabSummary {
+  fingerprint: string;
+  topologyText: string;
+  containers: PlannedContainer[];
+  expectations: ReachabilityExpectation[];
+  timings: ContainerTiming[];
+}
+
+export interface VerifyCell extends ReachabilityExpectation {
+  replied: boolean;
+  ok: boolean;
+}
+
+// ── jobs ────────────────────────────────────────────────────────────────────────────────────────────
+
+export type JobKind = 'apply' | 'verify' | 'teardown' | 'sweep' | 'probe-all' | 'demo-start' | 'demo-stop';
+
+export interface JobRef {
+  jobId: string;
+  kind: JobKind;
+}
+
+export type JobResult =
+  | { kind: 'apply'; labId: string; status: 'applied' | 'unchanged'; containers: PlannedContainer[]; timings: ContainerTiming[]; hostDurationsMs: Record<string, number> }
+  | { kind: 'verify'; labId: string; cells: VerifyCell[] }
+  | { kind: 'teardown'; labId: string; hosts: { host: string; undone: number; leftovers: string[]; error?: string }[] }
+  | { kind: 'sweep'; dryRun: boolean; hosts: { host: string; removed: string[]; error?: string }[] }
+  | { kind: 'probe-all'; hosts: { host: string; ok: boolean; error?: LabApiErrorBody }[] }
+  | { kind: 'demo-start'; demo: DemoLabInfo }
+  | { kind: 'demo-stop'; removedHosts: string[] };
+
+// ── command log ─────────────────────────────────────────────────────────────────────────────────────
+
+export interface CommandLogEntry {
+  seq: number;
+  /** ISO time the command started. */
+  startedAt: string;
+  host: string;
+  /** The lab the command worked for, when it ran inside a lab job. */
+  lab: string | null;
+  /** One-line summary: the command line, or "script: <first line> (N lines)". */
+  summary: string;
+  /** The full command or script (truncated to 64 KiB). */
+  text: string;
+  /** null: ended by a signal or did not run (see error). */
+  exitCode: number | null;
+  durationMs: number;
+  error?: string;
+}
+
+export interface CommandLogFilter {
+  host?: string;
+  lab?: string;
+  /** Newest entries first, at most this many (default 500). */
+  limit?: number;
+}
+
+// ── events ──────────────────────────────────────────────────────────────────────────────────────────
+
+export type ContainerState = 'planned' | 'applying' | 'up' | 'failed' | 'removed';
+
+export type LabApiEvent =
+  | { type: 'job-started'; jobId: string; kind: JobKind; title: string }
+  | { type: 'job-progress'; jobId: string; done: number; total: number; message: string }
+  | { type: 'job-finished'; jobId: string; kind: JobKind; outcome: 'succeeded' | 'failed' | 'cancelled'; result?: JobResult; error?: LabApiErrorBody }
+  | { type: 'host-apply-state'; jobId: string; labId: string; host: string; status: string }
+  | { type: 'container-state'; jobId: string; labId: string; container: string; host: string; state: ContainerState; phase?: string; durationMs?: number }
+  | { type: 'host-state'; host: string; view: HostView }
+  | { type: 'hosts-changed' }
+  | { type: 'command'; entry: CommandLogEntry }
+  | { type: 'workspace-changed'; workspace: WorkspaceInfo }
+  /** The desktop menu asks the page to act (the page owns unsaved designer state). */
+  | { type: 'menu'; action: MenuAction };
+
+export type MenuAction = 'new-workspace' | 'open-workspace' | 'save-workspace' | 'toggle-theme' | 'toggle-log' | 'show-hosts' | 'show-topology';
+
+// ── the API ─────────────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * Everything the page may ask of the main process. Requests resolve with their value or reject with a
+ * LabApiError (code, message, details). Long jobs resolve at once with a JobRef and report by events.
+ */
+export interface LabApiRequests {
+  getAppInfo(): Promise<AppInfo>;
+  openWorkspace(request: { dir: string; create: boolean }): Promise<WorkspaceInfo>;
+  listRecentWorkspaces(): Promise<string[]>;
+
+  listHosts(): Promise<HostView[]>;
+  /** Adds a host, or replaces `originalName` (which may be the same name). Does not connect. */
+  saveHost(request: { host: HostInput; originalName?: string }): Promise<HostView>;
+  removeHost(request: { name: string }): Promise<void>;
+  /** Connects, verifies the host key, measures; an unknown key fails with code host-key-unknown and details.fingerprint. */
+  checkHost(request: { name: string }): Promise<HostCheck>;
+  /** Trusts exactly the key the last check was shown (matched by fingerprint), then checks again. Never a changed key. */
+  trustHostKey(request: { name: string; fingerprint: string }): Promise<HostCheck>;
+  probeHost(request: { name: string }): Promise<HostFacts>;
+  probeAllHosts(): Promise<JobRef>;
+  previewSshConfigImport(request: { file?: string }): Promise<SshImportPreview>;
+  importSshConfigHosts(request: { file?: string; names: string[] }): Promise<HostView[]>;
+
+  listTopologies(): Promise<string[]>;
+  readTopology(request: { name: string }): Promise<SavedTopology>;
+  saveTopology(request: SavedTopology): Promise<void>;
+  checkTopology(request: { text: string }): Promise<TopologyCheck>;
+  previewTopology(request: { text: string }): Promise<TopologyPreview>;
+  applyTopology(request: { text: string }): Promise<JobRef>;
+  verifyLab(request: { labId: string }): Promise<JobRef>;
+  teardownLab(request: { labId: string }): Promise<JobRef>;
+  sweepHosts(request: { hosts: string[]; dryRun: boolean }): Promise<JobRef>;
+  listLabs(): Promise<LabSummary[]>;
+  getLab(request: { labId: string }): Promise<LabDetails | null>;
+
+  cancelJob(request: { jobId: string }): Promise<void>;
+  getCommandLog(request: CommandLogFilter): Promise<CommandLogEntry[]>;
+
+  startDemoLab(): Promise<JobRef>;
+  stopDemoLab(): Promise<JobRef>;
+}
+
+export type LabApiMethod = keyof LabApiRequests;
+
+export interface LabApi extends LabApiRequests {
+  /** Every streamed event, in order; returns the unsubscribe function. */
+  onEvent(listener: (event: LabApiEvent) => void): () => void;
+}
+
+/** The request names in one list, so both transports and the preload expose exactly these. */
+export const LAB_API_METHODS = [
+  'getAppInfo',
+  'openWorkspace',
+  'listRecentWorkspaces',
+  'listHosts',
+  'saveHost',
+  'removeHost',
+  'checkHost',
+  'trustHostKey',
+  'probeHost',
+  'probeAllHosts',
+  'previewSshConfigImport',
+  'importSshConfigHosts',
+  'listTopologies',
+  'readTopology',
+  'saveTopology',
+  'checkTopology',
+  'previewTopology',
+  'applyTopology',
+  'verifyLab',
+  'teardownLab',
+  'sweepHosts',
+  'listLabs',
+  'getLab',
+  'cancelJob',
+  'getCommandLog',
+  'startDemoLab',
+  'stopDemoLab',
+] as const satisfies readonly LabApiMethod[];
+
+/** The channel (IPC) / method name (WebSocket) of a request. */
+export function channelOf(method: LabApiMethod): string {
+  return `${LAB_CHANNEL_PREFIX}${method}`;
+}
+
+/** What a rejected request throws in the page: the envelope's error as an Error. */
+export class LabApiError extends Error {
+  readonly code: string;
+  readonly details: NonNullable<LabApiErrorBody['details']>;
+
+  constructor(body: LabApiErrorBody) {
+    super(body.message);
+    this.name = 'LabApiError';
+    this.code = body.code;
+    this.details = body.details ?? {};
+  }
+}
+
+/** Unwraps an envelope: the value, or a thrown LabApiError. */
+export function unwrapEnvelope<T>(envelope: LabApiEnvelope<T>): T {
+  if (envelope.ok) return envelope.value;
+  throw new LabApiError(envelope.error);
+}
+
+// Compile-time check that LAB_API_METHODS lists every request: a missing one makes this line fail to type-check.
+type MissingMethods = Exclude<LabApiMethod, (typeof LAB_API_METHODS)[number]>;
+export const LAB_API_METHODS_COMPLETE: [MissingMethods] extends [never] ? true : MissingMethods = true;

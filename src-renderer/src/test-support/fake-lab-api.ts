@@ -1,0 +1,30 @@
+// Test double of the LabApi for renderer unit tests only (stores and components); the end-to-end tests
+// drive the real backend. Every request rejects unless the test gives it an implementation.
+import { vi, type Mock } from 'vitest';
+import { LAB_API_METHODS, LabApiError, type LabApi, type LabApiEvent, type LabApiRequests } from '@contract/lab-api';
+
+export type FakeLabApi = { [K in keyof LabApiRequests]: Mock<LabApiRequests[K]> } & {
+  onEvent: LabApi['onEvent'];
+  /** Delivers an event to every subscriber, as the server would. */
+  emit(event: LabApiEvent): void;
+  listenerCount(): number;
+};
+
+export function createFakeLabApi(implementations: Partial<LabApiRequests> = {}): FakeLabApi {
+  const listeners = new Set<(event: LabApiEvent) => void>();
+  const fake: Record<string, unknown> = {
+    onEvent(listener: (event: LabApiEvent) => void) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    emit(event: LabApiEvent) {
+      for (const listener of listeners) listener(event);
+    },
+    listenerCount: () => listeners.size,
+  };
+  for (const method of LAB_API_METHODS) {
+    const implementation = implementations[method] as ((...args: unknown[]) => Promise<unknown>) | undefined;
+    fake[method] = vi.fn(implementation ?? (() => Promise.reject(new LabApiError({ code: 'internal', message: `fake LabApi: ${method} is not stubbed in this test` }))));
+  }
+  return fake as unknown as FakeLabApi;
+}
