@@ -266,6 +266,6 @@ function fingerprintOf(model: LabModel, hosts: ReadonlyMap<string, HostInfo>): s
     facts[host] = { address: info.address, nic: info.nic?.name ?? null, mtu: info.nic?.mtu ?? null, parents, features };
   }
   return createHash('sha256')
-    .update(canonicalJson({ planner: PLANNER_VERSION, spec: model.spec, facts }))
+    .update(canonicalJson({ planner: PLANNER_VERSION, spec: { ...model.spec, layout: undefined }, facts }))
     .digest('hex');
 }

@@ -3,6 +3,7 @@
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { CnlabError } from '../errors';
+import type { KernelFeature } from '../hosts/host-facts';
 import { hostNameSchema } from '../hosts/host-model';
 
 /** Names become parts of namespace and ledger names: letters, digits, "-" only, short. */
@@ -17,6 +18,25 @@ const tcpPort = z.number().int().min(1).max(65535);
 
 export const MODES = ['none', 'bridge', 'host', 'macvlan', 'ipvlan', 'nat', 'vxlan', 'routed'] as const;
 export type NetworkMode = (typeof MODES)[number];
+
+/** What each mode needs from a host's kernel, decided per host from its facts (validate.ts, the console's mode picker). */
+export const MODE_FEATURES: Readonly<Record<NetworkMode, readonly KernelFeature[]>> = {
+  none: [],
+  host: [],
+  bridge: ['bridge', 'veth'],
+  nat: ['bridge', 'veth'],
+  routed: ['bridge', 'veth'],
+  vxlan: ['bridge', 'veth', 'vxlan'],
+  macvlan: ['macvlan'],
+  ipvlan: ['ipvlan'],
+};
+
+/**
+ * Where the console's diagram draws each node ("host:h1", "dev:h1:lan", "ctr:web", "underlay" → [x, y]).
+ * Computed once and saved with the topology so status updates never re-run a layout; not part of the lab
+ * (the planner's fingerprint ignores it: dragging a node never re-applies anything).
+ */
+export const diagramLayoutSchema = z.record(z.string().min(1).max(120), z.tuple([z.number().finite(), z.number().finite()]));
 
 // Link shaping with tc: every value reaches a tc command line, so each follows tc's own syntax,
 // narrowed to a strict pattern (no spaces, no shell characters, SI units only).
@@ -220,6 +240,7 @@ export const topologySchema = z
     containers: z.array(containerSchema).min(1).max(2000),
     /** Rate, delay and loss on hosts' underlay NICs (never the management NIC). */
     underlayShaping: z.array(underlayShapingSchema).max(64).optional(),
+    layout: diagramLayoutSchema.optional(),
   })
   .strict();
 
@@ -227,6 +248,7 @@ export type NetworkSpec = z.infer<typeof networkSchema>;
 export type ContainerSpec = z.infer<typeof containerSchema>;
 export type TopologySpec = z.infer<typeof topologySchema>;
 export type TopologyInput = z.input<typeof topologySchema>;
+export type DiagramLayout = z.infer<typeof diagramLayoutSchema>;
 export type ShapingSpec = z.infer<typeof shapingSchema>;
 export type UnderlayShapingSpec = z.infer<typeof underlayShapingSchema>;
 

@@ -6,19 +6,9 @@ import { ADDRESSLESS_MODES, expandContainers, type HostInfo, type LabContainer, 
 import { controlPlaneLabProblems, controlPlaneProblems } from './modes/control-planes';
 import { VXLAN_OVERHEAD } from './modes/overlay';
 import { shapingProblems, underlayStructureProblems } from './modes/shaping';
-import type { NetworkMode, NetworkSpec, TopologySpec } from './topology-schema';
+import { MODE_FEATURES, type NetworkSpec, type TopologySpec } from './topology-schema';
 
-/** What each mode needs from a host's kernel, decided per host from its facts. */
-export const MODE_FEATURES: Readonly<Record<NetworkMode, readonly KernelFeature[]>> = {
-  none: [],
-  host: [],
-  bridge: ['bridge', 'veth'],
-  nat: ['bridge', 'veth'],
-  routed: ['bridge', 'veth'],
-  vxlan: ['bridge', 'veth', 'vxlan'],
-  macvlan: ['macvlan'],
-  ipvlan: ['ipvlan'],
-};
+export { MODE_FEATURES } from './topology-schema';
 
 /** Below this the overlay could not carry IPv6 (its minimum link MTU). */
 export const MIN_OVERLAY_MTU = 1280;
