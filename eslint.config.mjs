@@ -33,9 +33,18 @@ export default withVueTs(
         {
           patterns: [
             electronOnly,
-            { group: ['**/platform/**', '**/cli/**', '**/server/**'], message: 'core is the bottom layer: it never imports its adapters.' },
+            { group: ['**/platform/**', '**/cli/**', '**/server/**', '**/api/**', '**/contract/**'], message: 'core is the bottom layer: it never imports its adapters.' },
           ],
         },
+      ],
+    },
+  },
+  {
+    files: ['src-main/api/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [electronOnly, { group: ['**/platform/**', '**/cli/**', '**/server/**'], message: 'The console backend is plain Node under its transports.' }] },
       ],
     },
   },

@@ -33,6 +33,17 @@ export default defineConfig({
           hookTimeout: 60_000,
         },
       },
+      {
+        test: {
+          name: 'e2e',
+          // The console in a real browser (Debian Chromium) over the browser mode, with the real backend.
+          include: ['tests/e2e/**/*.test.ts'],
+          environment: 'node',
+          maxWorkers: 1,
+          testTimeout: 180_000,
+          hookTimeout: 120_000,
+        },
+      },
     ],
   },
 });

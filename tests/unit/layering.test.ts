@@ -37,7 +37,17 @@ describe('layering', () => {
   });
 
   it('keeps src-main/core free of electron and of its adapters', () => {
-    expect(violations('src-main/core', (s) => isElectron(s) || /\/(platform|cli|server)\//.test(s))).toEqual([]);
+    expect(violations('src-main/core', (s) => isElectron(s) || /\/(platform|cli|server|api|contract)\//.test(s))).toEqual([]);
+  });
+
+  it('keeps the console backend (src-main/api) plain Node: no electron, no transport', () => {
+    expect(violations('src-main/api', (s) => isElectron(s) || /\/(platform|cli|server)\//.test(s))).toEqual([]);
+  });
+
+  it('keeps the contract safe for the page: only zod, yaml and core schema modules, never node or ssh2', () => {
+    const allowed = (s: string): boolean =>
+      s === 'zod' || s === 'yaml' || s.startsWith('./') || /^\.\.\/core\/(hosts\/(host-model|host-facts)|topology\/(topology-schema|plan))$/.test(s);
+    expect(violations('src-main/contract', (s, file) => !allowed(s) && !file.endsWith('.test.ts'))).toEqual([]);
   });
 
   it('lets only the entry, the preload and src-main/platform import electron', () => {
@@ -49,7 +59,7 @@ describe('layering', () => {
 
   it('keeps the renderer away from electron, ssh2, node modules and main-process code', () => {
     expect(
-      violations('src-renderer', (s) => isElectron(s) || s === 'ssh2' || s.startsWith('node:') || s.includes('src-main')),
+      violations('src-renderer', (s) => isElectron(s) || s === 'ssh2' || s.startsWith('node:') || s.includes('src-main') || (s.startsWith('@') && s.includes('/core/'))),
     ).toEqual([]);
   });
 });

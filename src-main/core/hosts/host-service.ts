@@ -3,6 +3,7 @@
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { CnlabError } from '../errors';
+import { JournalingExecutor, type CommandJournal } from '../exec/command-journal';
 import type { HostExecutor, Privilege } from '../exec/executor';
 import { LocalExecutor } from '../exec/local-executor';
 import { RemoteExecutor } from '../exec/remote-executor';
@@ -23,6 +24,8 @@ export interface HostServiceOptions {
   secrets: SecretLookup;
   agentSocket?: string;
   connectTimeoutMs?: number;
+  /** Records every command run on every host (the console's log drawer). */
+  journal?: CommandJournal;
 }
 
 export interface ConnectionCheck {
@@ -75,6 +78,7 @@ export class HostService {
     if (!executor) {
       const host = this.inventory.get(name);
       executor = host.kind === 'local' ? new LocalExecutor(name) : new RemoteExecutor(name, this.pool);
+      if (this.options.journal) executor = new JournalingExecutor(executor, this.options.journal);
       this.executors.set(name, executor);
     }
     return executor;

@@ -93,8 +93,10 @@ export class LabService {
     return plan.hosts.map((hostPlan) => ({ host: hostPlan.host, script: renderApplyScript(labNames(plan.labId), hostPlan, { fingerprint: plan.fingerprint, timings: false }).script }));
   }
 
-  async apply(spec: TopologySpec, options: ApplyOptions = {}): Promise<AppliedLab> {
+  /** `onPlan` sees the plan before anything runs (the console maps step events to containers with it). */
+  async apply(spec: TopologySpec, { onPlan, ...options }: ApplyOptions & { onPlan?: (plan: LabPlan) => void } = {}): Promise<AppliedLab> {
     const plan = await this.plan(spec, { measureFirstReply: options.timings === true });
+    onPlan?.(plan);
     const result = await this.runtime.apply(plan, options);
     const previous = result.status === 'unchanged' ? await this.store.find(plan.labId) : null;
     const record: LabRecord = previous ?? {

@@ -1,0 +1,194 @@
+// The console's backend: the LabApi implemented over core for one open workspace. Plain Node, used by
+// the two transports (Electron IPC in src-main/platform, the browser-mode WebSocket in src-main/server).
+import { join } from 'node:path';
+import { CommandJournal } from '../core/exec/command-journal';
+import { DemoLab } from '../core/demo-lab/demo-lab';
+import { CNLAB_VERSION } from '../core/version';
+import type { LabApiEvent, LabApiRequests } from '../contract/lab-api';
+import { DemoArea, type DemoLabController } from './demo-area';
+import { EventBatcher } from './event-batcher';
+import { HostsArea } from './hosts-area';
+import { JobRegistry } from './job-registry';
+import { createLabApiDispatcher, type LabApiDispatcher } from './lab-api-dispatcher';
+import { TopologyArea } from './topology-area';
+import { recentWorkspaces, WorkspaceSession } from './workspace-session';
+
+export interface LabConsoleOptions {
+  workspaceDir: string;
+  configDir: string;
+  homeDir: string;
+  env: NodeJS.ProcessEnv;
+  shell: 'electron' | 'browser';
+  /** Tests and embedders may bring their own demo lab; default: core's testbed-backed one. */
+  demoLab?: DemoLabController;
+  /** Event batch interval (default 100 ms: at most 10 messages a second). */
+  eventIntervalMs?: number;
+}
+
+export interface LabConsole {
+  dispatcher: LabApiDispatcher;
+  /** Sends an event to every page (the desktop menu uses it). */
+  emit(event: LabApiEvent): void;
+  close(): Promise<void>;
+}
+
+class ConsoleBackend implements LabApiRequests {
+  readonly batcher: EventBatcher;
+  readonly jobs: JobRegistry;
+  readonly hostsArea: HostsArea;
+  readonly topologyArea: TopologyArea;
+  readonly demoArea: DemoArea;
+
+  constructor(
+    private current: WorkspaceSession,
+    private readonly options: LabConsoleOptions,
+    readonly journal: CommandJournal,
+  ) {
+    this.batcher = new EventBatcher({ intervalMs: options.eventIntervalMs ?? 100 });
+    const emit = (event: LabApiEvent): void => this.batcher.emit(event);
+    this.jobs = new JobRegistry(emit);
+    const session = (): WorkspaceSession => this.current;
+    const demo = options.demoLab ?? new DemoLab({ stateDir: join(options.configDir, 'demo-lab') });
+    this.demoArea = new DemoArea(demo, session, this.jobs, emit);
+    this.hostsArea = new HostsArea(session, this.jobs, emit, options.homeDir, options.env, (name) => this.demoArea.isDemoHost(name));
+    this.topologyArea = new TopologyArea(session, this.jobs);
+    this.journal.subscribe((entry) => emit({ type: 'command', entry }));
+  }
+
+  private environment() {
+    return { configDir: this.options.configDir, homeDir: this.options.homeDir, env: this.options.env, journal: this.journal };
+  }
+
+  async getAppInfo() {
+    return { version: CNLAB_VERSION, shell: this.options.shell, workspaceDir: this.current.dir, demoLab: await this.demoArea.info(), platform: process.platform };
+  }
+
+  async openWorkspace({ dir, create }: { dir: string; create: boolean }) {
+    const next = await WorkspaceSession.open(dir, create, this.environment());
+    const previous = this.current;
+    this.current = next;
+    this.hostsArea.reset();
+    await previous.close();
+    const workspace = await next.info();
+    this.batcher.emit({ type: 'workspace-changed', workspace });
+    return workspace;
+  }
+
+  listRecentWorkspaces() {
+    return recentWorkspaces(this.options.configDir);
+  }
+
+  listHosts() {
+    return this.hostsArea.list();
+  }
+
+  saveHost({ host, originalName }: Parameters<LabApiRequests['saveHost']>[0]) {
+    return this.hostsArea.save(host, originalName);
+  }
+
+  removeHost({ name }: { name: string }) {
+    return this.hostsArea.remove(name);
+  }
+
+  checkHost({ name }: { name: string }) {
+    return this.hostsArea.check(name);
+  }
+
+  trustHostKey({ name, fingerprint }: { name: string; fingerprint: string }) {
+    return this.hostsArea.trust(name, fingerprint);
+  }
+
+  probeHost({ name }: { name: string }) {
+    return this.hostsArea.probe(name);
+  }
+
+  async probeAllHosts() {
+    return this.hostsArea.probeAll();
+  }
+
+  previewSshConfigImport({ file }: { file?: string }) {
+    return this.hostsArea.previewImport(file);
+  }
+
+  importSshConfigHosts({ file, names }: { file?: string; names: string[] }) {
+    return this.hostsArea.importHosts(file, names);
+  }
+
+  listTopologies() {
+    return this.current.listTopologies();
+  }
+
+  readTopology({ name }: { name: string }) {
+    return this.current.readTopology(name);
+  }
+
+  saveTopology(topology: { name: string; text: string }) {
+    return this.current.saveTopology(topology);
+  }
+
+  checkTopology({ text }: { text: string }) {
+    return this.topologyArea.check(text);
+  }
+
+  previewTopology({ text }: { text: string }) {
+    return this.topologyArea.preview(text);
+  }
+
+  async applyTopology({ text }: { text: string }) {
+    return this.topologyArea.apply(text);
+  }
+
+  async verifyLab({ labId }: { labId: string }) {
+    return this.topologyArea.verify(labId);
+  }
+
+  async teardownLab({ labId }: { labId: string }) {
+    return this.topologyArea.teardown(labId);
+  }
+
+  async sweepHosts({ hosts, dryRun }: { hosts: string[]; dryRun: boolean }) {
+    return this.topologyArea.sweep(hosts, dryRun);
+  }
+
+  listLabs() {
+    return this.topologyArea.listLabs();
+  }
+
+  getLab({ labId }: { labId: string }) {
+    return this.topologyArea.getLab(labId);
+  }
+
+  async cancelJob({ jobId }: { jobId: string }) {
+    this.jobs.cancel(jobId);
+  }
+
+  async getCommandLog(filter: { host?: string; lab?: string; limit?: number }) {
+    return this.journal.list(filter);
+  }
+
+  async startDemoLab() {
+    return this.demoArea.start();
+  }
+
+  async stopDemoLab() {
+    return this.demoArea.stop();
+  }
+
+  async close(): Promise<void> {
+    await this.jobs.closeAll();
+    this.batcher.close();
+    await this.current.close();
+  }
+}
+
+export async function openLabConsole(options: LabConsoleOptions): Promise<LabConsole> {
+  // One journal for the console's lifetime: it outlives workspace switches, like the log drawer.
+  const journal = new CommandJournal();
+  const session = await WorkspaceSession.open(options.workspaceDir, true, { configDir: options.configDir, homeDir: options.homeDir, env: options.env, journal });
+  const backend = new ConsoleBackend(session, options, journal);
+  return {
+    dispatcher: createLabApiDispatcher(backend, (listener) => backend.batcher.subscribe(listener)),
+    emit: (event) => backend.batcher.emit(event),
+    close: () => backend.close(),
+  };
+}

@@ -1,0 +1,217 @@
+// The console's LabApi end to end below the UI: the real backend (openLabConsole) driven through the
+// dispatcher both transports use, on the testbed's real sshd and kernel: trust-on-first-use, facts,
+// check/preview/apply/verify/teardown as jobs with batched events, cancel, the command log, bad payloads.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openLabConsole, type LabConsole } from '../../src-main/api/lab-console';
+import type { DemoLabController } from '../../src-main/api/demo-area';
+import type { HostView, JobResult, LabApiEnvelope, LabApiEvent } from '../../src-main/contract/lab-api';
+import { startTestbed, type Testbed } from '../../src-main/core/testbed/testbed.ts';
+import { expectNothingLeft } from '../support/lab-checks';
+
+let testbed: Testbed;
+let scratch: string;
+let console_: LabConsole;
+const batches: { at: number; events: LabApiEvent[] }[] = [];
+const events = (): LabApiEvent[] => batches.flatMap((batch) => batch.events);
+
+// The demo lab is tested in demo-lab.test.ts; here it must never start, so it is replaced by a double that refuses.
+const noDemo: DemoLabController = {
+  availability: () => Promise.resolve({ available: false, reason: 'not in this test' }),
+  current: () => Promise.resolve(null),
+  start: () => Promise.reject(new Error('not in this test')),
+  stop: () => Promise.resolve(),
+};
+
+async function call<T>(method: string, payload?: unknown): Promise<LabApiEnvelope<T>> {
+  return (await console_.dispatcher.invoke(method, payload)) as LabApiEnvelope<T>;
+}
+
+async function value<T>(method: string, payload?: unknown): Promise<T> {
+  const envelope = await call<T>(method, payload);
+  if (!envelope.ok) throw new Error(`${method} failed: ${envelope.error.code}: ${envelope.error.message}`);
+  return envelope.value;
+}
+
+async function finished(jobId: string, timeoutMs = 60_000): Promise<Extract<LabApiEvent, { type: 'job-finished' }>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const done = events().find((event): event is Extract<LabApiEvent, { type: 'job-finished' }> => event.type === 'job-finished' && event.jobId === jobId);
+    if (done) return done;
+    if (Date.now() > deadline) throw new Error(`job ${jobId} did not finish in ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+function hostInput(name: string) {
+  const host = testbed.host(name);
+  return { name, kind: 'ssh', address: host.address, port: host.port, user: 'root', auth: { type: 'key', keyFile: testbed.clientKeyPath } };
+}
+
+const demoText = readFileSync(join(__dirname, '..', '..', 'examples', 'demo-bridge-vxlan.yaml'), 'utf8');
+
+beforeAll(async () => {
+  testbed = await startTestbed({ hosts: 2 });
+  scratch = mkdtempSync(join(tmpdir(), 'cnlab-api-'));
+  // An empty HOME and config dir: the testbed's keys are unknown, so trust must be given explicitly.
+  console_ = await openLabConsole({ workspaceDir: join(scratch, 'ws'), configDir: join(scratch, 'config'), homeDir: join(scratch, 'home'), env: {}, shell: 'browser', demoLab: noDemo });
+  console_.dispatcher.subscribe((batch) => batches.push({ at: Date.now(), events: batch }));
+}, 120_000);
+
+afterAll(async () => {
+  await console_?.close();
+  await testbed?.teardown();
+  if (scratch) rmSync(scratch, { recursive: true, force: true });
+});
+
+describe('requests are validated before anything runs', () => {
+  it('refuses an unknown method and a bad payload with the field and the fix', async () => {
+    const unknown = await call('lab:rmRf', {});
+    expect(unknown).toMatchObject({ ok: false, error: { code: 'invalid-input' } });
+    const bad = await call('saveHost', { host: { name: 'x y', kind: 'ssh', auth: { type: 'agent' } } });
+    expect(bad.ok).toBe(false);
+    if (!bad.ok) {
+      expect(bad.error.message).toMatch(/saveHost: invalid request: host\.(name|address)/);
+      expect(bad.error.message).not.toMatch(/\n\s+at /);
+    }
+  });
+
+  it('answers a request that fails with a plain code and message, no stack', async () => {
+    const missing = await call('readTopology', { name: 'nope' });
+    expect(missing).toMatchObject({ ok: false, error: { code: 'not-found', message: expect.stringMatching(/topology nope is not saved/) } });
+  });
+});
+
+describe('hosts: trust on first use, facts', () => {
+  it('adds two hosts; a first check shows the unknown key fingerprint; only that fingerprint is trusted', async () => {
+    for (const name of ['h1', 'h2']) await value('saveHost', { host: hostInput(name) });
+    const first = await call('checkHost', { name: 'h1' });
+    expect(first.ok).toBe(false);
+    if (first.ok) return;
+    expect(first.error.code).toBe('host-key-unknown');
+    const fingerprint = String(first.error.details?.fingerprint);
+    expect(fingerprint).toMatch(/^SHA256:/);
+    const wrong = await call('trustHostKey', { name: 'h1', fingerprint: 'SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' });
+    expect(wrong).toMatchObject({ ok: false, error: { code: 'invalid-input' } });
+    const trusted = await value<{ privilege: string }>('trustHostKey', { name: 'h1', fingerprint });
+    expect(trusted.privilege).toBe('root');
+    const h2 = await call('checkHost', { name: 'h2' });
+    if (!h2.ok) await value('trustHostKey', { name: 'h2', fingerprint: String(h2.error.details?.fingerprint) });
+    const hosts = await value<HostView[]>('listHosts');
+    expect(hosts.map((host) => [host.host.name, host.state])).toEqual([['h1', 'connected'], ['h2', 'connected']]);
+    expect(events().some((event) => event.type === 'host-state' && event.host === 'h1' && event.view.state === 'key-unknown')).toBe(true);
+  });
+
+  it('probes every host as a job and lists their facts', async () => {
+    const job = await value<{ jobId: string }>('probeAllHosts');
+    const done = await finished(job.jobId);
+    expect(done.outcome).toBe('succeeded');
+    const hosts = await value<HostView[]>('listHosts');
+    expect(hosts.every((host) => host.facts?.kernelFeatures.bridge?.supported === true)).toBe(true);
+  });
+});
+
+describe('a two-host bridge + vxlan lab from text to torn down', () => {
+  it('checks the text against cached facts without connecting and names problems', async () => {
+    expect(await value('checkTopology', { text: demoText })).toEqual({ problems: [], labId: 'demo' });
+    const unknownHost = await value<{ problems: string[] }>('checkTopology', { text: demoText.replace('hosts: [h1, h2]', 'hosts: [h1, h9]') });
+    expect(unknownHost.problems.join('\n')).toMatch(/h9/);
+    const broken = await value<{ problems: string[] }>('checkTopology', { text: 'v: 1\nname: Bad Name\n' });
+    expect(broken.problems.length).toBeGreaterThan(0);
+  });
+
+  it('previews the exact script per host and changes nothing', async () => {
+    const preview = await value<{ scripts: { host: string; script: string }[] }>('previewTopology', { text: demoText });
+    expect(preview.scripts.map((script) => script.host)).toEqual(['h1', 'h2']);
+    expect(preview.scripts[0]?.script).toMatch(/netns add cnl-demo-web/);
+    expect(await expectNothingLeft(testbed, 'demo')).toEqual([]);
+  });
+
+  it('cancelling an apply leaves nothing behind', async () => {
+    const job = await value<{ jobId: string }>('applyTopology', { text: demoText });
+    await value('cancelJob', { jobId: job.jobId });
+    const done = await finished(job.jobId);
+    expect(['cancelled', 'succeeded']).toContain(done.outcome);
+    if (done.outcome === 'succeeded') await finished((await value<{ jobId: string }>('teardownLab', { labId: 'demo' })).jobId);
+    expect(await expectNothingLeft(testbed, 'demo')).toEqual([]);
+  });
+
+  it('applies as a job: every container reported up, progress reaches the total, events batched ≤ 10/s', async () => {
+    const before = batches.length;
+    const job = await value<{ jobId: string }>('applyTopology', { text: demoText });
+    const done = await finished(job.jobId);
+    expect(done.outcome).toBe('succeeded');
+    const result = done.result as Extract<JobResult, { kind: 'apply' }>;
+    expect(result.containers.map((container) => container.name).sort()).toEqual(['client', 'db', 'web']);
+    expect(result.timings.find((timing) => timing.container === 'web')?.phases.map((phase) => phase.phase)).toContain('netns');
+    const mine = events().filter((event) => 'jobId' in event && event.jobId === job.jobId);
+    const up = mine.filter((event) => event.type === 'container-state' && event.state === 'up').map((event) => (event as { container: string }).container);
+    expect(up.sort()).toEqual(['client', 'db', 'web']);
+    const progress = mine.filter((event) => event.type === 'job-progress');
+    const last = progress.at(-1) as Extract<LabApiEvent, { type: 'job-progress' }>;
+    expect(last.done).toBe(last.total);
+    const gaps = batches.slice(before + 1).map((batch, index) => batch.at - (batches[before + index] as { at: number }).at);
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(90);
+  });
+
+  it('verifies: every expected pair as expected', async () => {
+    const job = await value<{ jobId: string }>('verifyLab', { labId: 'demo' });
+    const done = await finished(job.jobId);
+    const result = done.result as Extract<JobResult, { kind: 'verify' }>;
+    expect(result.cells.length).toBeGreaterThan(0);
+    expect(result.cells.every((cell) => cell.ok)).toBe(true);
+  });
+
+  it('logs every command with host, lab, exit code and duration, filterable', async () => {
+    const log = await value<{ host: string; lab: string | null; exitCode: number | null; durationMs: number }[]>('getCommandLog', { lab: 'demo', host: 'h2' });
+    expect(log.length).toBeGreaterThan(0);
+    expect(log.every((entry) => entry.host === 'h2' && entry.lab === 'demo' && entry.durationMs >= 0)).toBe(true);
+    expect(events().some((event) => event.type === 'command')).toBe(true);
+  });
+
+  it('lists the applied lab with its containers and timings', async () => {
+    expect(await value('listLabs')).toEqual([expect.objectContaining({ labId: 'demo', containerCount: 3 })]);
+    const lab = await value<{ containers: unknown[]; timings: unknown[] }>('getLab', { labId: 'demo' });
+    expect(lab.containers).toHaveLength(3);
+    expect(lab.timings.length).toBe(3);
+  });
+
+  it('tears down: containers reported removed, nothing left on the hosts', async () => {
+    const job = await value<{ jobId: string }>('teardownLab', { labId: 'demo' });
+    const done = await finished(job.jobId);
+    expect(done.outcome).toBe('succeeded');
+    const removed = events().filter((event) => event.type === 'container-state' && event.jobId === job.jobId && event.state === 'removed');
+    expect(removed).toHaveLength(3);
+    expect(await expectNothingLeft(testbed, 'demo')).toEqual([]);
+    expect(await value('listLabs')).toEqual([]);
+  });
+});
+
+describe('workspaces and topologies', () => {
+  it('saves and reads a topology; a missing workspace is refused unless created', async () => {
+    await value('saveTopology', { name: 'demo', text: demoText });
+    expect(await value('listTopologies')).toEqual(['demo']);
+    expect((await value<{ text: string }>('readTopology', { name: 'demo' })).text).toBe(demoText);
+    const missing = await call('openWorkspace', { dir: join(scratch, 'other'), create: false });
+    expect(missing).toMatchObject({ ok: false, error: { code: 'not-found', message: expect.stringMatching(/New workspace/) } });
+    const created = await value<{ hostCount: number }>('openWorkspace', { dir: join(scratch, 'other'), create: true });
+    expect(created.hostCount).toBe(0);
+    expect(await value('listRecentWorkspaces')).toEqual([join(scratch, 'other'), join(scratch, 'ws')]);
+    await value('openWorkspace', { dir: join(scratch, 'ws'), create: false });
+    expect((await value<HostView[]>('listHosts')).map((host) => host.host.name)).toEqual(['h1', 'h2']);
+  });
+});
+
+describe('a changed host key', () => {
+  it('is refused, shown as key-changed, and cannot be trusted through the API', async () => {
+    await testbed.regenerateHostKey('h2');
+    const check = await call('checkHost', { name: 'h2' });
+    expect(check).toMatchObject({ ok: false, error: { code: 'host-key-changed' } });
+    const hosts = await value<HostView[]>('listHosts');
+    expect(hosts.find((host) => host.host.name === 'h2')?.state).toBe('key-changed');
+    const trust = await call('trustHostKey', { name: 'h2', fingerprint: 'SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' });
+    expect(trust.ok).toBe(false);
+  });
+});
