@@ -3,7 +3,7 @@
 // parallel vs one host. Ratios are taken within the same run.
 import { LabService } from '../../src-main/core/topology/lab-service';
 import { parseTopologyText } from '../../src-main/core/topology/topology-schema';
-import { startTestbed, type Testbed } from '../testbed/testbed.ts';
+import { startTestbed, type Testbed } from '../../src-main/core/testbed/testbed.ts';
 import { openTestService, testbedHost } from '../support/testbed-hosts.ts';
 import { formatSummary, summarise, type Summary } from './stats.ts';
 

@@ -17,7 +17,7 @@ import { startHostSampler } from '../../src-main/core/workloads/host-samplers';
 import { runAt } from '../../src-main/core/workloads/run-command';
 import type { Endpoint } from '../../src-main/core/workloads/workload-context';
 import { iperf3ParamsSchema, launchParamsSchema, sockperfParamsSchema } from '../../src-main/core/workloads/workload-params';
-import { startTestbed, type Testbed } from '../testbed/testbed.ts';
+import { startTestbed, type Testbed } from '../../src-main/core/testbed/testbed.ts';
 import { testTopology } from '../support/lab-tools.ts';
 import { openTestService, testbedHost, type ServiceFixture } from '../support/testbed-hosts.ts';
 import { recordingContext } from '../support/workload-context.ts';

@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LabService } from '../../src-main/core/topology/lab-service';
 import { parseTopologyText } from '../../src-main/core/topology/topology-schema';
-import { startTestbed } from '../testbed/testbed.ts';
+import { startTestbed } from '../../src-main/core/testbed/testbed.ts';
 import { openTestService, testbedHost } from '../support/testbed-hosts.ts';
 import { formatSummary, summarise } from './stats.ts';
 

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { startTestbed, type Testbed } from '../testbed/testbed.ts';
+import { startTestbed, type Testbed } from '../../src-main/core/testbed/testbed.ts';
 import { openTestService, testbedHost } from '../support/testbed-hosts.ts';
 import { formatSummary, summarise, timeRepeated, type Summary } from './stats.ts';
 

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestbed, TESTBED_PASSWORD, type Testbed } from '../testbed/testbed.ts';
+import { startTestbed, TESTBED_PASSWORD, type Testbed } from '../../src-main/core/testbed/testbed.ts';
 import { assertCliBuilt, runCli } from '../support/run-cli';
 
 let testbed: Testbed;

@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseTopologyText } from '../../src-main/core/topology/topology-schema';
-import { startTestbed, type Testbed } from '../testbed/testbed.ts';
+import { startTestbed, type Testbed } from '../../src-main/core/testbed/testbed.ts';
 import { expectNothingLeft } from '../support/lab-checks';
 import { assertCliBuilt, runCli } from '../support/run-cli';
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSampleLines, type ResultLine, type RunRecord } from '../../src-main/core/experiment/run-store';
 import { experimentLeftovers } from '../support/lab-checks';
-import { startTestbed, type Testbed } from '../testbed/testbed.ts';
+import { startTestbed, type Testbed } from '../../src-main/core/testbed/testbed.ts';
 import { assertCliBuilt, CLI_BIN, runCli } from '../support/run-cli';
 
 const examples = join(__dirname, '..', '..', 'examples');

@@ -9,7 +9,7 @@ import { experimentFromData } from '../../src-main/core/experiment/experiment-sc
 import type { RunEvent } from '../../src-main/core/experiment/run-events';
 import { LabService } from '../../src-main/core/topology/lab-service';
 import { experimentLeftovers } from '../support/lab-checks';
-import { startTestbed, type Testbed } from '../testbed/testbed.ts';
+import { startTestbed, type Testbed } from '../../src-main/core/testbed/testbed.ts';
 import { openTestService, testbedHost, type ServiceFixture } from '../support/testbed-hosts';
 
 let testbed: Testbed;

@@ -2,7 +2,7 @@
 // when read independently inside the host (never against values hard-coded for this machine).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HostFacts } from '../../src-main/core/hosts/host-facts';
-import { startTestbed, type Testbed } from '../testbed/testbed.ts';
+import { startTestbed, type Testbed } from '../../src-main/core/testbed/testbed.ts';
 import { openTestService, testbedHost, type ServiceFixture } from '../support/testbed-hosts';
 
 let testbed: Testbed;

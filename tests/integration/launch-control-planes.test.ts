@@ -13,7 +13,7 @@ import { launchParamsSchema } from '../../src-main/core/workloads/workload-param
 import { expectNothingLeft } from '../support/lab-checks';
 import { recordingContext } from '../support/workload-context';
 import { openTestService, testbedHost, type ServiceFixture } from '../support/testbed-hosts';
-import { startTestbed, type Testbed } from '../testbed/testbed.ts';
+import { startTestbed, type Testbed } from '../../src-main/core/testbed/testbed.ts';
 
 let testbed: Testbed;
 let fixture: ServiceFixture;

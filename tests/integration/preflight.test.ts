@@ -2,8 +2,8 @@
 // process, a user without sudo and a stopped host, each checked against what the host itself reports.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installTools, runPreflight, type PreflightFinding, type PreflightReport } from '../../src-main/core/experiment/preflight';
-import type { RunResult } from '../testbed/exec.ts';
-import { startTestbed, type Testbed } from '../testbed/testbed.ts';
+import type { RunResult } from '../../src-main/core/testbed/exec.ts';
+import { startTestbed, type Testbed } from '../../src-main/core/testbed/testbed.ts';
 import { openTestService, testbedHost, type ServiceFixture } from '../support/testbed-hosts';
 
 let testbed: Testbed;

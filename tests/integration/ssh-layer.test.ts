@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CnlabError } from '../../src-main/core/errors';
-import { startTestbed, TESTBED_KEY_PASSPHRASE, TESTBED_PASSWORD, type Testbed } from '../testbed/testbed.ts';
+import { startTestbed, TESTBED_KEY_PASSPHRASE, TESTBED_PASSWORD, type Testbed } from '../../src-main/core/testbed/testbed.ts';
 import { openTestService, testbedHost, type ServiceFixture } from '../support/testbed-hosts';
 import { rejectedCnlabError as failure } from '../support/cnlab-error';
 

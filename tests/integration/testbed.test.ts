@@ -4,14 +4,14 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run, sleep, type RunResult } from '../testbed/exec.ts';
-import { BASE_DIR, isAlive, readState } from '../testbed/state.ts';
+import { run, sleep, type RunResult } from '../../src-main/core/testbed/exec.ts';
+import { BASE_DIR, isAlive, readState } from '../../src-main/core/testbed/state.ts';
 import {
   startTestbed,
   sweepStaleTestbeds,
   TESTBED_KEY_PASSPHRASE,
   type Testbed,
-} from '../testbed/testbed.ts';
+} from '../../src-main/core/testbed/testbed.ts';
 
 let testbed: Testbed;
 

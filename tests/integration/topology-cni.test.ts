@@ -10,7 +10,7 @@ import type { LabRecord } from '../../src-main/core/topology/lab-store';
 import { type TopologySpec } from '../../src-main/core/topology/topology-schema';
 import { expectNothingLeft } from '../support/lab-checks';
 import { openTestService, testbedHost, type ServiceFixture } from '../support/testbed-hosts';
-import { startTestbed, type Testbed } from '../testbed/testbed.ts';
+import { startTestbed, type Testbed } from '../../src-main/core/testbed/testbed.ts';
 import { addressOf, iperf, testTopology } from '../support/lab-tools';
 
 let testbed: Testbed;

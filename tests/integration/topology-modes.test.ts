@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CnlabError } from '../../src-main/core/errors';
 import { LabService } from '../../src-main/core/topology/lab-service';
 import { type TopologySpec } from '../../src-main/core/topology/topology-schema';
-import { startTestbed, type Testbed } from '../testbed/testbed.ts';
+import { startTestbed, type Testbed } from '../../src-main/core/testbed/testbed.ts';
 import { expectNothingLeft } from '../support/lab-checks';
 import { openTestService, testbedHost, type ServiceFixture } from '../support/testbed-hosts';
 import { addressOf, iperf, testTopology } from '../support/lab-tools';

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CnlabError } from '../../src-main/core/errors';
 import { LabService } from '../../src-main/core/topology/lab-service';
 import { parseTopologyText } from '../../src-main/core/topology/topology-schema';
-import { startTestbed, type Testbed } from '../testbed/testbed.ts';
+import { startTestbed, type Testbed } from '../../src-main/core/testbed/testbed.ts';
 import { expectNothingLeft, leftoversOn } from '../support/lab-checks';
 import { assertCliBuilt, CLI_BIN, runCli } from '../support/run-cli';
 import { openTestService, testbedHost, type ServiceFixture } from '../support/testbed-hosts';

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StepTiming } from '../../src-main/core/topology/lab-runtime';
 import { LabService } from '../../src-main/core/topology/lab-service';
-import { startTestbed, type Testbed } from '../testbed/testbed.ts';
+import { startTestbed, type Testbed } from '../../src-main/core/testbed/testbed.ts';
 import { expectNothingLeft } from '../support/lab-checks';
 import { openTestService, testbedHost, type ServiceFixture } from '../support/testbed-hosts';
 import { testTopology } from '../support/lab-tools';

@@ -17,7 +17,7 @@ import { rejectedCnlabError } from '../support/cnlab-error';
 import { expectNothingLeft } from '../support/lab-checks';
 import { testTopology } from '../support/lab-tools';
 import { openTestService, testbedHost, type ServiceFixture } from '../support/testbed-hosts';
-import { startTestbed, type Testbed } from '../testbed/testbed.ts';
+import { startTestbed, type Testbed } from '../../src-main/core/testbed/testbed.ts';
 
 const LAB = 'wl';
 let testbed: Testbed;

@@ -1,6 +1,6 @@
 // Independent checks of what a lab left on testbed hosts, read with the hosts' own tools (not through
 // cnlab): namespaces, links carrying cnlab's alias, nft tables and ledgers.
-import type { Testbed } from '../testbed/testbed.ts';
+import type { Testbed } from '../../src-main/core/testbed/testbed.ts';
 
 export interface HostLeftovers {
   host: string;

@@ -7,7 +7,7 @@ import type { HostInput } from '../../src-main/core/hosts/host-model';
 
 type SshHostInput = Extract<HostInput, { kind: 'ssh' }>;
 import { HostService } from '../../src-main/core/hosts/host-service';
-import type { Testbed } from '../testbed/testbed.ts';
+import type { Testbed } from '../../src-main/core/testbed/testbed.ts';
 
 export interface ServiceFixture {
   service: HostService;

@@ -1,6 +1,6 @@
 // Command line for the lab-in-a-box testbed: `up` leaves a testbed running for people to try cnlab, `down` removes it.
 // Usage: tsx tests/testbed/cli.ts up [--hosts N] | down [ID…] | hold [--hosts N] | list | sweep
-import { listRunDirs, isSameProcess, readState } from './state.ts';
+import { listRunDirs, isSameProcess, readState } from '../../src-main/core/testbed/state.ts';
 import {
   startTestbed,
   sweepStaleTestbeds,
@@ -8,7 +8,7 @@ import {
   TESTBED_KEY_PASSPHRASE,
   TESTBED_PASSWORD,
   type Testbed,
-} from './testbed.ts';
+} from '../../src-main/core/testbed/testbed.ts';
 
 const USAGE = `usage: tsx tests/testbed/cli.ts <command>
   up [--hosts N]     start a testbed that stays up after this command exits (default 3 hosts)

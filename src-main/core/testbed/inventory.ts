@@ -1,7 +1,7 @@
 // Writes a cnlab workspace whose inventory lists the testbed's hosts, so `cnlab --workspace <dir>`
 // works at once: key auth as root, host keys trusted through the testbed's own known_hosts.
 import { join } from 'node:path';
-import { HostInventory } from '../../src-main/core/hosts/inventory';
+import { HostInventory } from '../hosts/inventory';
 
 export interface InventoryHost {
   name: string;

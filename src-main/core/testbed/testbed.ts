@@ -1,7 +1,7 @@
 // Lab-in-a-box: N emulated Linux hosts on this machine, each a network namespace with its own sshd.
 // Used by cnlab's integration tests and by people trying cnlab without hardware (see cli.ts and README.md).
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildAccountFiles, buildHostsFile, hashPassword } from './accounts.ts';
 import { sweep, teardownFromState, teardownRuns } from './cleanup.ts';
@@ -19,7 +19,7 @@ import {
   writeSshdConfig,
   type SshHostFiles,
 } from './sshfiles.ts';
-import { BASE_DIR, procRef, writeState, type HostState, type ProcRef, type TestbedState } from './state.ts';
+import { BASE_DIR, isSameProcess, procRef, readState, writeState, type HostState, type TestbedState } from './state.ts';
 
 /** Password of root, bob and alice on every host. */
 export const TESTBED_PASSWORD = 'cnlab-testbed-pw-1';
@@ -69,6 +69,47 @@ export interface StartOptions {
   hosts?: number;
   /** Keep running after this process exits (for `cli.ts up`); only `cli.ts down` removes it. */
   detached?: boolean;
+  /**
+   * The process the testbed belongs to (default: this one); a sweep removes the testbed once it is gone.
+   * The console's demo lab started through sudo names the console here, not the short-lived sudo'd CLI.
+   */
+  ownerPid?: number;
+  /** Hand the client keys and known_hosts to this uid, so an unprivileged console can use them. */
+  clientUid?: number;
+  /** Called after each step: `done` of `total` steps, and what was just done. */
+  onProgress?: (done: number, total: number, message: string) => void;
+  /** Aborting stops the start at the next step and removes what was made. */
+  signal?: AbortSignal;
+}
+
+/** The tools a testbed runs, with the Debian package that brings each. */
+const REQUIRED_TOOLS: readonly { tool: string; paths: readonly string[]; pkg: string }[] = [
+  { tool: 'ip', paths: ['/usr/sbin/ip', '/sbin/ip', '/usr/bin/ip', '/bin/ip'], pkg: 'iproute2' },
+  { tool: 'unshare', paths: ['/usr/bin/unshare', '/bin/unshare'], pkg: 'util-linux' },
+  { tool: 'nsenter', paths: ['/usr/bin/nsenter', '/bin/nsenter'], pkg: 'util-linux' },
+  { tool: 'sshd', paths: ['/usr/sbin/sshd'], pkg: 'openssh-server' },
+  { tool: 'ssh-keygen', paths: ['/usr/bin/ssh-keygen', '/bin/ssh-keygen'], pkg: 'openssh-client' },
+  { tool: 'openssl', paths: ['/usr/bin/openssl', '/bin/openssl'], pkg: 'openssl' },
+];
+
+/** Tools the testbed needs that this machine lacks, each with the package to install. */
+export function missingTestbedTools(exists: (path: string) => boolean = existsSync): { tool: string; pkg: string }[] {
+  return REQUIRED_TOOLS.filter((entry) => !entry.paths.some((path) => exists(path))).map(({ tool, pkg }) => ({ tool, pkg }));
+}
+
+/** A testbed that is still up: its state.json is there and every host's PID 1 is the process recorded. */
+export function isTestbedRunning(id: string): boolean {
+  const state = /^tb[0-9a-f]{4}$/.test(id) ? readState(join(BASE_DIR, id)) : undefined;
+  if (!state || state.hosts.length === 0) return false;
+  return state.hosts.every((host) => isSameProcess(host.pid1));
+}
+
+/** Tears down one testbed whoever owns it (the caller knows it is its own); false when there was none. */
+export async function teardownTestbed(id: string): Promise<boolean> {
+  const state = /^tb[0-9a-f]{4}$/.test(id) ? readState(join(BASE_DIR, id)) : undefined;
+  if (!state) return false;
+  await teardownFromState(state);
+  return true;
 }
 
 /** Cleans testbeds left by crashed runs (never a live run's, never a detached one); returns their ids. */
@@ -125,7 +166,8 @@ function planHosts(prefix: string, prefix24: string, count: number): HostState[]
 async function initialState(options: StartOptions): Promise<TestbedState> {
   const { id, dir } = await reserveRunDir();
   const prefix = `cnl${id}`;
-  const owner = procRef(process.pid) as ProcRef;
+  const owner = procRef(options.ownerPid ?? process.pid);
+  if (!owner) throw new Error(`testbed: owner process ${options.ownerPid} is not running`);
   const state: TestbedState = {
     version: 1,
     id,
@@ -311,15 +353,53 @@ function hostLaunch(state: TestbedState, host: HostState, files: SshHostFiles): 
   };
 }
 
-async function bringUp(state: TestbedState, hostCount: number): Promise<LabTestbed> {
+/** Reports each finished step; `checkpoint` stops between steps once the start was aborted. */
+function stepper(total: number, options: StartOptions): { done(message: string): void; checkpoint(): void } {
+  let done = 0;
+  return {
+    done(message) {
+      done += 1;
+      options.onProgress?.(done, total, message);
+    },
+    checkpoint() {
+      if (options.signal?.aborted) throw new Error('testbed: start cancelled');
+    },
+  };
+}
+
+function handOver(files: RunFiles, uid: number): void {
+  for (const path of [files.clientKeyPath, files.encryptedClientKeyPath, files.knownHostsPath, files.sshConfigPath]) {
+    chownSync(path, uid, -1);
+  }
+}
+
+async function bringUp(state: TestbedState, hostCount: number, options: StartOptions): Promise<LabTestbed> {
+  const step = stepper(4 + hostCount, options);
   await planAddresses(state, hostCount);
   await createNetwork(state);
+  step.done(`created ${hostCount + 1} network namespaces and the switch`);
+  step.checkpoint();
   await assertIsolation(state);
+  step.done('checked that the hosts reach only each other and this machine');
+  step.checkpoint();
   const files = runFiles(state.dir);
   await writeAccountFiles(state);
   const sshHosts = await writeSshMaterial(state, files);
+  if (options.clientUid !== undefined) handOver(files, options.clientUid);
+  step.done('wrote host keys, client keys and accounts');
+  step.checkpoint();
   const testbed = new LabTestbed(state, files, sshHosts);
-  await Promise.all(state.hosts.map((host) => testbed.startHost(host.name)));
+  // Every launch must settle (and record its pids) before a failure or cancel tears the run down.
+  const launches = await Promise.allSettled(
+    state.hosts.map(async (host) => {
+      await testbed.startHost(host.name);
+      step.done(`sshd is up on ${host.name} (${host.address})`);
+    }),
+  );
+  const failed = launches.find((launch) => launch.status === 'rejected');
+  if (failed) throw failed.reason instanceof Error ? failed.reason : new Error(String(failed.reason));
+  step.checkpoint();
+  step.done('all hosts answer on SSH');
   return testbed;
 }
 
@@ -335,7 +415,7 @@ export async function startTestbed(options: StartOptions = {}): Promise<Testbed>
   }
   const state = await initialState(options);
   try {
-    return await bringUp(state, hostCount);
+    return await bringUp(state, hostCount, options);
   } catch (error) {
     try {
       await teardownFromState(state);
