@@ -5,6 +5,8 @@ import { CnlabError } from '../core/errors';
 import { registerHostsCommands } from './hosts-commands';
 import { registerTopologyCommands } from './topology-commands';
 import { registerExperimentCommands } from './experiment-commands';
+import { registerServeCommand } from './serve-command';
+import { registerDemoLabCommands } from './demo-lab-commands';
 import { EXIT_USAGE, processIo, reportError, type CliIo } from './output';
 import type { GlobalOptions } from './cli-context';
 import { CNLAB_VERSION } from '../core/version';
@@ -22,6 +24,8 @@ export function buildProgram(io: CliIo): Command {
   registerHostsCommands(program, io, globals);
   registerTopologyCommands(program, io, globals);
   registerExperimentCommands(program, io, globals);
+  registerServeCommand(program, io, globals);
+  registerDemoLabCommands(program, io, globals);
   for (const command of program.commands) {
     command.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
     for (const sub of command.commands) sub.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });

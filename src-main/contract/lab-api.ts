@@ -288,6 +288,18 @@ export class LabApiError extends Error {
   }
 }
 
+/**
+ * Electron's contextBridge keeps only the message of an Error that crosses it (custom fields are lost), so
+ * the preload rejects with the plain error body and the page turns it back into a LabApiError here.
+ */
+export function toLabApiError(reason: unknown): unknown {
+  if (reason instanceof LabApiError) return reason;
+  if (typeof reason === 'object' && reason !== null && typeof (reason as LabApiErrorBody).code === 'string' && typeof (reason as LabApiErrorBody).message === 'string') {
+    return new LabApiError(reason as LabApiErrorBody);
+  }
+  return reason;
+}
+
 /** Unwraps an envelope: the value, or a thrown LabApiError. */
 export function unwrapEnvelope<T>(envelope: LabApiEnvelope<T>): T {
   if (envelope.ok) return envelope.value;

@@ -1,6 +1,6 @@
 // The page's one way to the main process: `window.lab` from the Electron preload, or the same LabApi over
 // the browser-mode WebSocket. Components and stores get it from useLabApi(), never from window directly.
-import { LAB_API_METHODS, LabApiError, unwrapEnvelope, type LabApi, type LabApiEnvelope, type LabApiEvent } from '@contract/lab-api';
+import { LAB_API_METHODS, LabApiError, toLabApiError, unwrapEnvelope, type LabApi, type LabApiEnvelope, type LabApiEvent } from '@contract/lab-api';
 
 declare global {
   interface Window {
@@ -74,12 +74,25 @@ export function createWebSocketLabApi(url: string, createSocket: (url: string) =
   return api as unknown as LabApi;
 }
 
+/** The preload's API with its plain-object rejections turned back into LabApiErrors (code, details kept). */
+export function withLabApiErrors(api: LabApi): LabApi {
+  const wrapped: Record<string, unknown> = { onEvent: (listener: (event: LabApiEvent) => void) => api.onEvent(listener) };
+  for (const method of LAB_API_METHODS) {
+    const byName = api as unknown as Record<string, (payload?: unknown) => Promise<unknown>>;
+    wrapped[method] = (payload?: unknown) =>
+      (byName[method] as (payload?: unknown) => Promise<unknown>)(payload).catch((reason: unknown) => {
+        throw toLabApiError(reason);
+      });
+  }
+  return wrapped as unknown as LabApi;
+}
+
 let current: LabApi | null = null;
 
 /** The LabApi of this page: the preload's in Electron, else the browser-mode server's. */
 export function useLabApi(): LabApi {
   if (current) return current;
-  if (window.lab) current = window.lab;
+  if (window.lab) current = withLabApiErrors(window.lab);
   else {
     const token = browserToken(window.location, window.sessionStorage);
     const scheme = window.location.protocol === 'https:' ? 'wss' : 'ws';
