@@ -6,6 +6,7 @@ import { cpus, totalmem, release } from 'node:os';
 import { join } from 'node:path';
 import { applyMarkdown, benchApply } from './apply.bench.ts';
 import { benchModes } from './modes.bench.ts';
+import { benchConsole } from './console.bench.ts';
 import { benchExampleExperiments, benchExperiment } from './experiment.bench.ts';
 import { benchSshLatency, sshLatencyMarkdown } from './ssh-latency.bench.ts';
 
@@ -15,6 +16,7 @@ const BENCHES: Record<string, () => Promise<string>> = {
   modes: benchModes,
   experiment: benchExperiment,
   examples: benchExampleExperiments,
+  console: benchConsole,
 };
 
 const FILE = join(__dirname, '..', '..', 'BENCHMARKS.md');

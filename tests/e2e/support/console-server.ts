@@ -17,11 +17,19 @@ export interface ConsoleServer {
   stop(): Promise<void>;
 }
 
-export async function startConsoleServer(extraEnv: NodeJS.ProcessEnv = {}): Promise<ConsoleServer> {
+export interface ConsoleServerOptions {
+  /** An existing workspace to open (default: a new empty one in the scratch folder). */
+  workspaceDir?: string;
+  /** The console's config folder (cnlab's known_hosts); default: in the scratch folder. */
+  configDir?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+export async function startConsoleServer(options: ConsoleServerOptions = {}): Promise<ConsoleServer> {
   assertCliBuilt();
   const scratch = mkdtempSync(join(tmpdir(), 'cnlab-e2e-'));
-  const workspaceDir = join(scratch, 'workspace');
-  const env = { PATH: process.env.PATH, HOME: join(scratch, 'home'), CNLAB_CONFIG_DIR: join(scratch, 'config'), ...extraEnv };
+  const workspaceDir = options.workspaceDir ?? join(scratch, 'workspace');
+  const env = { PATH: process.env.PATH, HOME: join(scratch, 'home'), CNLAB_CONFIG_DIR: options.configDir ?? join(scratch, 'config'), ...options.env };
   const child: ChildProcess = spawn(process.execPath, [CLI_BIN, '--workspace', workspaceDir, 'serve', '--port', '0'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const url = await new Promise<string>((resolve, reject) => {
