@@ -32,6 +32,11 @@ export interface LabConsole {
   close(): Promise<void>;
 }
 
+/** A synchronous request as a promise: a throw becomes a rejection, as with every other request. */
+function settled<T>(work: () => T): Promise<T> {
+  return new Promise((resolve) => resolve(work()));
+}
+
 class ConsoleBackend implements LabApiRequests {
   readonly batcher: EventBatcher;
   readonly jobs: JobRegistry;
@@ -102,8 +107,8 @@ class ConsoleBackend implements LabApiRequests {
     return this.hostsArea.probe(name);
   }
 
-  async probeAllHosts() {
-    return this.hostsArea.probeAll();
+  probeAllHosts() {
+    return settled(() => this.hostsArea.probeAll());
   }
 
   previewSshConfigImport({ file }: { file?: string }) {
@@ -134,20 +139,20 @@ class ConsoleBackend implements LabApiRequests {
     return this.topologyArea.preview(text);
   }
 
-  async applyTopology({ text }: { text: string }) {
-    return this.topologyArea.apply(text);
+  applyTopology({ text }: { text: string }) {
+    return settled(() => this.topologyArea.apply(text));
   }
 
-  async verifyLab({ labId }: { labId: string }) {
-    return this.topologyArea.verify(labId);
+  verifyLab({ labId }: { labId: string }) {
+    return settled(() => this.topologyArea.verify(labId));
   }
 
-  async teardownLab({ labId }: { labId: string }) {
-    return this.topologyArea.teardown(labId);
+  teardownLab({ labId }: { labId: string }) {
+    return settled(() => this.topologyArea.teardown(labId));
   }
 
-  async sweepHosts({ hosts, dryRun }: { hosts: string[]; dryRun: boolean }) {
-    return this.topologyArea.sweep(hosts, dryRun);
+  sweepHosts({ hosts, dryRun }: { hosts: string[]; dryRun: boolean }) {
+    return settled(() => this.topologyArea.sweep(hosts, dryRun));
   }
 
   listLabs() {
@@ -158,20 +163,20 @@ class ConsoleBackend implements LabApiRequests {
     return this.topologyArea.getLab(labId);
   }
 
-  async cancelJob({ jobId }: { jobId: string }) {
-    this.jobs.cancel(jobId);
+  cancelJob({ jobId }: { jobId: string }) {
+    return settled(() => this.jobs.cancel(jobId));
   }
 
-  async getCommandLog(filter: { host?: string; lab?: string; limit?: number }) {
-    return this.journal.list(filter);
+  getCommandLog(filter: { host?: string; lab?: string; limit?: number }) {
+    return settled(() => this.journal.list(filter));
   }
 
-  async startDemoLab() {
-    return this.demoArea.start();
+  startDemoLab() {
+    return settled(() => this.demoArea.start());
   }
 
-  async stopDemoLab() {
-    return this.demoArea.stop();
+  stopDemoLab() {
+    return settled(() => this.demoArea.stop());
   }
 
   async close(): Promise<void> {

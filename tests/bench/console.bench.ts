@@ -39,7 +39,7 @@ interface FrameStats {
 }
 
 async function stopMonitor(page: Page): Promise<FrameStats> {
-  const frames = (await page.evaluate('(() => { const f = window.__cnlabFrames; f.running = false; return { deltas: f.deltas, long: f.long }; })()')) as { deltas: number[]; long: number[] };
+  const frames = await page.evaluate<{ deltas: number[]; long: number[] }>('(() => { const f = window.__cnlabFrames; f.running = false; return { deltas: f.deltas, long: f.long }; })()');
   // The first gap spans the monitor's own start.
   const deltas = frames.deltas.slice(1);
   return { maxFrameMs: Math.max(0, ...deltas), over50: deltas.filter((delta) => delta > 50).length, frames: deltas.length, longTasks: frames.long.length, maxLongTaskMs: Math.max(0, ...frames.long) };
@@ -66,8 +66,8 @@ async function firstPaint(browser: Browser, url: string, readySelector: string |
   const page = await context.newPage();
   await page.goto(url);
   if (readySelector) await page.locator(readySelector).first().waitFor();
-  const ready = (await page.evaluate('performance.now()')) as number;
-  const fcp = (await page.evaluate("(performance.getEntriesByName('first-contentful-paint')[0] || { startTime: 0 }).startTime")) as number;
+  const ready = await page.evaluate<number>('performance.now()');
+  const fcp = await page.evaluate<number>("(performance.getEntriesByName('first-contentful-paint')[0] || { startTime: 0 }).startTime");
   await context.close();
   return { fcp, ready };
 }
@@ -98,7 +98,7 @@ async function diagramRun(page: Page): Promise<FrameStats> {
   await page.waitForFunction(`${countState('up')} === ${2 * CONTAINERS_PER_HOST}`, undefined, { timeout: 120_000, polling: 200 });
   const stats = await stopMonitor(page);
   await page.getByTestId('action-teardown').click();
-  await page.waitForFunction(`${countState('up')} === 0 && !document.querySelector('[data-testid="job-progress"] [data-running="true"]')`, undefined, { timeout: 120_000, polling: 200 });
+  await page.waitForFunction(`${countState('up')} === 0 && !document.querySelector('[data-testid="job-progress"]')`, undefined, { timeout: 120_000, polling: 200 });
   return stats;
 }
 

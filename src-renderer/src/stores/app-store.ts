@@ -1,0 +1,147 @@
+// The console's shell state: which tab shows, the theme, the log drawer, app and workspace info, the demo
+// lab, and the requests other views watch (open the demo topology, save the workspace) from menu and jobs.
+import { defineStore } from 'pinia';
+import { ref, watch } from 'vue';
+import type { AppInfo, LabApiEvent, MenuAction } from '@contract/lab-api';
+import { useLabApi } from '../api/lab-client';
+import type { ThemeName } from '../styles/palette';
+import { useCommandLogStore } from './command-log-store';
+import { useHostsStore } from './hosts-store';
+import { useJobsStore } from './jobs-store';
+
+export type AppTab = 'hosts' | 'topology';
+
+export const THEME_STORAGE_KEY = 'cnlab-theme';
+
+/** The remembered theme, else the system's preference. */
+export function initialTheme(): ThemeName {
+  const stored = safeStorage()?.getItem(THEME_STORAGE_KEY);
+  if (stored === 'light' || stored === 'dark') return stored;
+  return typeof window.matchMedia === 'function' && window.matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light';
+}
+
+// Storage can throw (disabled cookies, sandboxed frames); the theme then simply is not remembered.
+function safeStorage(): Storage | null {
+  try {
+    return window.localStorage;
+  } catch {
+    return null;
+  }
+}
+
+/** Until the user picks a theme, the console follows the system's light/dark switch as it happens. */
+function followSystemScheme(onChange: (dark: boolean) => void): void {
+  if (typeof window.matchMedia !== 'function') return;
+  window.matchMedia('(prefers-color-scheme: dark)').addEventListener?.('change', (event) => onChange(event.matches));
+}
+
+export const useAppStore = defineStore('app', () => {
+  const tab = ref<AppTab>('hosts');
+  const theme = ref<ThemeName>(initialTheme());
+  const logOpen = ref(false);
+  const helpOpen = ref(false);
+  /** Browser mode's stand-in for the native folder dialog: null when closed. */
+  const workspaceDialog = ref<{ create: boolean } | null>(null);
+  const appInfo = ref<AppInfo | null>(null);
+  /** Set when the demo lab has started: the Topology view opens this text, then calls clearDemoTopology. */
+  const demoTopology = ref<{ name: string; text: string } | null>(null);
+  /** Bumped on each "Save workspace" menu request; the Topology view watches it and saves its design. */
+  const saveRequests = ref(0);
+  /** Bumped on each workspace change, for views that keep their own data (topologies, labs). */
+  const workspaceVersion = ref(0);
+
+  watch(theme, (value) => (document.documentElement.dataset.theme = value), { immediate: true });
+  followSystemScheme((dark) => {
+    if (!safeStorage()?.getItem(THEME_STORAGE_KEY)) theme.value = dark ? 'dark' : 'light';
+  });
+
+  function toggleTheme(): void {
+    theme.value = theme.value === 'dark' ? 'light' : 'dark';
+    safeStorage()?.setItem(THEME_STORAGE_KEY, theme.value);
+  }
+
+  function toggleLog(): void {
+    logOpen.value = !logOpen.value;
+  }
+
+  function show(next: AppTab): void {
+    tab.value = next;
+  }
+
+  async function loadInfo(): Promise<void> {
+    appInfo.value = await useLabApi().getAppInfo();
+  }
+
+  async function startDemo(): Promise<void> {
+    useJobsStore().track(await useLabApi().startDemoLab(), 'Starting demo lab');
+  }
+
+  async function stopDemo(): Promise<void> {
+    useJobsStore().track(await useLabApi().stopDemoLab(), 'Stopping demo lab');
+  }
+
+  async function openWorkspace(dir: string, create: boolean): Promise<void> {
+    await useLabApi().openWorkspace({ dir, create });
+    workspaceDialog.value = null;
+    await reloadAll();
+  }
+
+  async function reloadAll(): Promise<void> {
+    workspaceVersion.value++;
+    const log = useCommandLogStore();
+    log.reset();
+    await Promise.all([loadInfo(), useHostsStore().load(), logOpen.value ? log.load() : Promise.resolve()]);
+  }
+
+  function clearDemoTopology(): void {
+    demoTopology.value = null;
+  }
+
+  function runMenuAction(action: MenuAction): void {
+    if (action === 'show-hosts') show('hosts');
+    else if (action === 'show-topology') show('topology');
+    else if (action === 'toggle-log') toggleLog();
+    else if (action === 'toggle-theme') toggleTheme();
+    else if (action === 'save-workspace') saveRequests.value++;
+    else workspaceDialog.value = { create: action === 'new-workspace' };
+  }
+
+  // Failures of these background reloads surface at the next user action; there is no caller to tell.
+  function applyEvent(event: LabApiEvent): void {
+    if (event.type === 'menu') runMenuAction(event.action);
+    else if (event.type === 'workspace-changed') reloadAll().catch(() => undefined);
+    else if (event.type === 'job-finished' && event.outcome === 'succeeded') {
+      if (event.result?.kind === 'demo-start') {
+        demoTopology.value = { name: event.result.demo.topologyName, text: event.result.demo.topologyText };
+        show('topology');
+      }
+      if (event.kind === 'demo-start' || event.kind === 'demo-stop') {
+        useHostsStore().load().catch(() => undefined);
+        loadInfo().catch(() => undefined);
+      }
+    }
+  }
+
+  return {
+    tab,
+    theme,
+    logOpen,
+    helpOpen,
+    workspaceDialog,
+    appInfo,
+    demoTopology,
+    saveRequests,
+    workspaceVersion,
+    toggleTheme,
+    toggleLog,
+    show,
+    loadInfo,
+    startDemo,
+    stopDemo,
+    openWorkspace,
+    reloadAll,
+    clearDemoTopology,
+    runMenuAction,
+    applyEvent,
+  };
+});
