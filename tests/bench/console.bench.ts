@@ -98,7 +98,7 @@ async function diagramRun(page: Page): Promise<FrameStats> {
   await page.waitForFunction(`${countState('up')} === ${2 * CONTAINERS_PER_HOST}`, undefined, { timeout: 120_000, polling: 200 });
   const stats = await stopMonitor(page);
   await page.getByTestId('action-teardown').click();
-  await page.waitForFunction(`${countState('up')} === 0 && !document.querySelector('[data-testid="job-progress"]')`, undefined, { timeout: 120_000, polling: 200 });
+  await page.waitForFunction(`${countState('up')} === 0 && !document.querySelector('[data-testid="job-progress"], [data-testid="lab-job"][data-outcome="running"]')`, undefined, { timeout: 120_000, polling: 200 });
   return stats;
 }
 

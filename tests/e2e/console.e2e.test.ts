@@ -46,8 +46,9 @@ async function addHost(name: string): Promise<void> {
 
 async function waitForJobToSettle(): Promise<void> {
   // Job events arrive batched (≤ 10/s): give the job a moment to show up, then wait until no job runs.
-  await byTestId('job-progress').first().waitFor({ timeout: 2_000 }).catch(() => undefined);
-  await byTestId('job-progress').first().waitFor({ state: 'detached', timeout: 90_000 });
+  const running = page.locator('[data-testid="job-progress"], [data-testid="lab-job"][data-outcome="running"]').first();
+  await running.waitFor({ timeout: 2_000 }).catch(() => undefined);
+  await running.waitFor({ state: 'detached', timeout: 90_000 });
 }
 
 beforeAll(async () => {
