@@ -182,6 +182,17 @@ export function registerHostsCommands(program: Command, io: CliIo, globals: () =
     });
 
   hosts
+    .command('forget-key <name>')
+    .description("remove cnlab's stored host key of a host (after checking a changed key with its admin); the next check asks to trust the current one")
+    .action(async (name: string) => {
+      await withHostService(globals(), async (service) => {
+        const removed = await service.forgetHostKey(name);
+        if (globals().json) printJson(io, { host: name, removed });
+        else io.stdout(removed > 0 ? `forgot ${removed} stored key(s) of host ${name}: check it again to trust its current key\n` : `cnlab had no stored key for host ${name} (keys in ~/.ssh/known_hosts are yours to edit with ssh-keygen -R)\n`);
+      });
+    });
+
+  hosts
     .command('probe [name]')
     .description('probe host facts: OS, kernel features, NICs, tools, privilege')
     .option('--all', 'probe every host, in parallel')

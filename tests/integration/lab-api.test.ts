@@ -1,6 +1,7 @@
 // The console's LabApi end to end below the UI: the real backend (openLabConsole) driven through the
 // dispatcher both transports use, on the testbed's real sshd and kernel: trust-on-first-use, facts,
 // check/preview/apply/verify/teardown as jobs with batched events, cancel, the command log, bad payloads.
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +11,7 @@ import type { DemoLabController } from '../../src-main/api/demo-area';
 import type { HostView, JobResult, LabApiEnvelope, LabApiEvent } from '../../src-main/contract/lab-api';
 import { startTestbed, type Testbed } from '../../src-main/core/testbed/testbed.ts';
 import { expectNothingLeft } from '../support/lab-checks';
+import { assertCliBuilt, runCli } from '../support/run-cli';
 
 let testbed: Testbed;
 let scratch: string;
@@ -52,7 +54,13 @@ function hostInput(name: string) {
 
 const demoText = readFileSync(join(__dirname, '..', '..', 'examples', 'demo-bridge-vxlan.yaml'), 'utf8');
 
+/** The key's fingerprint as OpenSSH prints it, read independently of cnlab. */
+function fingerprintOf(publicKeyFile: string): string {
+  return execFileSync('ssh-keygen', ['-lf', publicKeyFile], { encoding: 'utf8' }).split(' ')[1] ?? '';
+}
+
 beforeAll(async () => {
+  assertCliBuilt();
   testbed = await startTestbed({ hosts: 2 });
   scratch = mkdtempSync(join(tmpdir(), 'cnlab-api-'));
   // An empty HOME and config dir: the testbed's keys are unknown, so trust must be given explicitly.
@@ -213,5 +221,17 @@ describe('a changed host key', () => {
     expect(hosts.find((host) => host.host.name === 'h2')?.state).toBe('key-changed');
     const trust = await call('trustHostKey', { name: 'h2', fingerprint: 'SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' });
     expect(trust.ok).toBe(false);
+    if (!check.ok) expect(check.error.message).toContain('cnlab hosts forget-key');
+  });
+
+  it('recovers the way the refusal says: forget-key in a terminal, then the new key is offered for an explicit trust', async () => {
+    const forgot = await runCli(['--workspace', join(scratch, 'ws'), 'hosts', 'forget-key', 'h2'], { HOME: join(scratch, 'home'), CNLAB_CONFIG_DIR: join(scratch, 'config') });
+    expect(forgot).toMatchObject({ code: 0, stdout: expect.stringMatching(/forgot 1 stored key/) });
+    const check = await call('checkHost', { name: 'h2' });
+    expect(check).toMatchObject({ ok: false, error: { code: 'host-key-unknown' } });
+    if (check.ok) return;
+    const fingerprint = String(check.error.details?.fingerprint);
+    expect(fingerprint).toBe(fingerprintOf(`${testbed.host('h2').hostKeyPath}.pub`));
+    expect(await value<{ privilege: string }>('trustHostKey', { name: 'h2', fingerprint })).toMatchObject({ privilege: 'root' });
   });
 });

@@ -109,6 +109,18 @@ export class HostService {
     await this.pool.disconnect(name);
   }
 
+  /**
+   * Removes cnlab's own stored keys for a host's address and port (never the user's known_hosts), so the
+   * next connection shows the host's current key for an explicit trust decision. The fix for a changed
+   * key after checking the new fingerprint with the host's admin; deliberately not offered in the UI.
+   */
+  async forgetHostKey(name: string): Promise<number> {
+    const host = this.inventory.getSsh(name);
+    const removed = await this.keyStore(host).forget(host.address, host.port);
+    await this.pool.disconnect(name);
+    return removed;
+  }
+
   /** Probes a host's facts in one round trip and caches them with their time. */
   async probe(name: string): Promise<HostFacts> {
     const host = this.inventory.get(name);

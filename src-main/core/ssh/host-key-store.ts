@@ -156,7 +156,7 @@ export function hostKeyError(check: HostKeyStoreCheck, storeFile: string): Cnlab
       const places = check.at.map((at) => `${at.file} line ${at.line}`).join(', ');
       const fixes = [...new Set(check.at.map((at) => at.file))].map((file) =>
         file === storeFile
-          ? `forget the host in cnlab (removes it from ${file})`
+          ? `remove cnlab's stored key with \`cnlab hosts forget-key <host name>\` (it edits only ${file})`
           : `ssh-keygen -R '${knownHostsName(check.host, check.port)}' -f '${file}'`,
       );
       return make(
