@@ -35,6 +35,8 @@ export class DemoArea {
     private readonly session: () => WorkspaceSession,
     private readonly jobs: JobRegistry,
     private readonly emit: (event: LabApiEvent) => void,
+    /** Probes through the hosts area, so the list shows the demo hosts connected with their facts. */
+    private readonly probe: (name: string) => Promise<unknown>,
   ) {}
 
   isDemoHost(name: string): boolean {
@@ -62,38 +64,48 @@ export class DemoArea {
       this.emit({ type: 'hosts-changed' });
       job.progress(started.hosts.length, started.hosts.length + 2, 'probing the demo hosts');
       // Probed now so the designer can offer exactly the modes these hosts support.
-      await Promise.all(started.hosts.map((host) => hosts.probe(host.name)));
+      await Promise.all(started.hosts.map((host) => this.probe(host.name)));
       this.emit({ type: 'hosts-changed' });
       return { kind: 'demo-start' as const, demo: infoOf(started) };
     });
   }
 
   stop(): JobRef {
-    return this.jobs.start('demo-stop', 'Stop demo lab', async (job) => {
-      const running = await this.demo.current();
-      const names = running ? running.hosts.map((host) => host.name) : [...this.hostNames];
-      const { hosts, labs } = this.session();
-      job.progress(0, 3, 'forgetting the labs on the demo hosts');
-      // The demo's labs die with its hosts' namespaces; only their records in the workspace remain to remove.
-      for (const labId of await labs.store.list()) {
-        const record = await labs.store.find(labId);
-        if (record && record.hosts.every((host) => names.includes(host))) await labs.store.remove(labId);
-      }
-      job.progress(1, 3, 'removing the demo hosts from the workspace');
-      const removed: string[] = [];
-      for (const name of names) {
-        await hosts.forget(name);
-        if (!hosts.inventory.find(name)) continue;
-        hosts.inventory.remove(name);
-        await hosts.facts.remove(name);
-        removed.push(name);
-      }
-      await hosts.inventory.save();
-      this.hostNames.clear();
-      this.emit({ type: 'hosts-changed' });
-      job.progress(2, 3, 'stopping the emulated hosts');
-      await this.demo.stop();
-      return { kind: 'demo-stop' as const, removedHosts: removed };
-    });
+    return this.jobs.start('demo-stop', 'Stop demo lab', async (job) => ({
+      kind: 'demo-stop' as const,
+      removedHosts: await this.remove((done, message) => job.progress(done, 3, message)),
+    }));
+  }
+
+  /** A console closing cleanly takes its demo lab with it: its hosts would be dead entries in the workspace. */
+  async stopOnClose(): Promise<void> {
+    if (this.hostNames.size > 0 || (await this.demo.current())) await this.remove(() => undefined);
+  }
+
+  private async remove(progress: (done: number, message: string) => void): Promise<string[]> {
+    const running = await this.demo.current();
+    const names = running ? running.hosts.map((host) => host.name) : [...this.hostNames];
+    const { hosts, labs } = this.session();
+    progress(0, 'forgetting the labs on the demo hosts');
+    // The demo's labs die with its hosts' namespaces; only their records in the workspace remain to remove.
+    for (const labId of await labs.store.list()) {
+      const record = await labs.store.find(labId);
+      if (record && record.hosts.every((host) => names.includes(host))) await labs.store.remove(labId);
+    }
+    progress(1, 'removing the demo hosts from the workspace');
+    const removed: string[] = [];
+    for (const name of names) {
+      await hosts.forget(name);
+      if (!hosts.inventory.find(name)) continue;
+      hosts.inventory.remove(name);
+      await hosts.facts.remove(name);
+      removed.push(name);
+    }
+    await hosts.inventory.save();
+    this.hostNames.clear();
+    this.emit({ type: 'hosts-changed' });
+    progress(2, 'stopping the emulated hosts');
+    await this.demo.stop();
+    return removed;
   }
 }

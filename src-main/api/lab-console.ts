@@ -54,7 +54,7 @@ class ConsoleBackend implements LabApiRequests {
     this.jobs = new JobRegistry(emit);
     const session = (): WorkspaceSession => this.current;
     const demo = options.demoLab ?? new DemoLab({ stateDir: join(options.configDir, 'demo-lab') });
-    this.demoArea = new DemoArea(demo, session, this.jobs, emit);
+    this.demoArea = new DemoArea(demo, session, this.jobs, emit, (name) => this.hostsArea.probe(name));
     this.hostsArea = new HostsArea(session, this.jobs, emit, options.homeDir, options.env, (name) => this.demoArea.isDemoHost(name));
     this.topologyArea = new TopologyArea(session, this.jobs);
     this.journal.subscribe((entry) => emit({ type: 'command', entry }));
@@ -181,6 +181,7 @@ class ConsoleBackend implements LabApiRequests {
 
   async close(): Promise<void> {
     await this.jobs.closeAll();
+    await this.demoArea.stopOnClose().catch(() => undefined);
     this.batcher.close();
     await this.current.close();
   }
