@@ -2,7 +2,7 @@
 // workspace (their keys are known: no trust prompt), probe them and hand the page an example topology;
 // stopping removes the demo's labs, hosts and testbed, and nothing else.
 import { CnlabError } from '../core/errors';
-import type { HostInput } from '../core/hosts/host-model';
+import type { DemoLabStarted } from '../core/demo-lab/demo-lab';
 import type { AppInfo, DemoLabInfo, JobRef, LabApiEvent } from '../contract/lab-api';
 import type { JobRegistry } from './job-registry';
 import type { WorkspaceSession } from './workspace-session';
@@ -15,13 +15,6 @@ export interface DemoLabController {
   stop(): Promise<void>;
 }
 
-export interface DemoLabStarted {
-  id: string;
-  dir: string;
-  hosts: HostInput[];
-  topologyName: string;
-  topologyText: string;
-}
 
 function infoOf(started: DemoLabStarted): DemoLabInfo {
   return { id: started.id, hosts: started.hosts.map((host) => host.name), topologyName: started.topologyName, topologyText: started.topologyText };

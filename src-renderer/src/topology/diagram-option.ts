@@ -2,21 +2,13 @@
 // status update rebuilds only the node data (same x/y), so the chart never lays anything out again.
 import type { ContainerState } from '@contract/lab-api';
 import type { DiagramLayout } from '@contract/topology';
+import type { ThemePalette } from '../styles/palette';
 import type { DiagramGraph, DiagramNode } from './diagram-graph';
 
 export type NodeState = 'planned' | 'applying' | 'up' | 'failed' | 'removed';
 
-export interface DiagramColors {
-  planned: string;
-  applying: string;
-  up: string;
-  failed: string;
-  text: string;
-  textMuted: string;
-  border: string;
-  accent: string;
-  panel: string;
-}
+/** The theme colours the diagram uses (styles/palette.ts). */
+export type DiagramColors = Omit<ThemePalette, 'background'>;
 
 export interface DiagramStates {
   containers: Readonly<Record<string, ContainerState>>;
