@@ -59,7 +59,17 @@ function topologyText(): string {
   ].join('\n');
 }
 
-const countState = (state: string) => `document.querySelectorAll('[data-testid="diagram-node"][data-node^="ctr:"][data-state="${state}"]').length`;
+const containersIn = (page: Page, state: string) => page.locator(`[data-testid="diagram-node"][data-node^="ctr:"][data-state="${state}"]`);
+const runningJobs = (page: Page) => page.locator('[data-testid="job-progress"], [data-testid="lab-job"][data-outcome="running"]');
+
+/** Polls a count from the page (waitForFunction would eval a string, which the console's CSP forbids). */
+async function waitForCount(count: () => Promise<number>, wanted: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while ((await count()) !== wanted) {
+    if (Date.now() > deadline) throw new Error(`waited ${timeoutMs} ms for a count of ${wanted}, have ${await count()}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
 
 async function firstPaint(browser: Browser, url: string, readySelector: string | null): Promise<{ fcp: number; ready: number }> {
   const context = await browser.newContext();
@@ -67,7 +77,12 @@ async function firstPaint(browser: Browser, url: string, readySelector: string |
   await page.goto(url);
   if (readySelector) await page.locator(readySelector).first().waitFor();
   const ready = await page.evaluate<number>('performance.now()');
-  const fcp = await page.evaluate<number>("(performance.getEntriesByName('first-contentful-paint')[0] || { startTime: 0 }).startTime");
+  // The paint entry is recorded a little after the paint itself: poll for it (page.evaluate is not subject to CSP).
+  let fcp = 0;
+  for (let attempt = 0; attempt < 50 && fcp === 0; attempt += 1) {
+    fcp = await page.evaluate<number>("(performance.getEntriesByName('first-contentful-paint')[0] || { startTime: 0 }).startTime");
+    if (fcp === 0) await page.waitForTimeout(20);
+  }
   await context.close();
   return { fcp, ready };
 }
@@ -95,10 +110,11 @@ async function prepareWorkspace(testbed: Testbed, dir: string): Promise<void> {
 async function diagramRun(page: Page): Promise<FrameStats> {
   await page.evaluate(FRAME_MONITOR);
   await page.getByTestId('action-apply').click();
-  await page.waitForFunction(`${countState('up')} === ${2 * CONTAINERS_PER_HOST}`, undefined, { timeout: 120_000, polling: 200 });
+  await waitForCount(() => containersIn(page, 'up').count(), 2 * CONTAINERS_PER_HOST, 120_000);
   const stats = await stopMonitor(page);
   await page.getByTestId('action-teardown').click();
-  await page.waitForFunction(`${countState('up')} === 0 && !document.querySelector('[data-testid="job-progress"], [data-testid="lab-job"][data-outcome="running"]')`, undefined, { timeout: 120_000, polling: 200 });
+  await waitForCount(() => containersIn(page, 'up').count(), 0, 120_000);
+  await waitForCount(() => runningJobs(page).count(), 0, 120_000);
   return stats;
 }
 
@@ -126,7 +142,7 @@ export async function benchConsole(): Promise<string> {
     await page.goto(server.url);
     await page.getByTestId('nav-topology').click();
     await page.getByTestId('topology-yaml').fill(topologyText());
-    await page.waitForFunction(`${countState('planned')} === ${2 * CONTAINERS_PER_HOST}`, undefined, { timeout: 30_000 });
+    await waitForCount(() => containersIn(page, 'planned').count(), 2 * CONTAINERS_PER_HOST, 30_000);
     await page.evaluate(FRAME_MONITOR);
     await page.waitForTimeout(3000);
     const idle = await stopMonitor(page);

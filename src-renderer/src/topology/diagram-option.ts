@@ -67,8 +67,10 @@ export function diagramNodeData(graph: DiagramGraph, layout: DiagramLayout, stat
       y,
       symbol: shape.symbol,
       symbolSize: filled && many ? 16 : shape.size,
-      itemStyle: filled ? { color, borderColor: colors.border, borderWidth: 1 } : { color: colors.panel, borderColor: node.kind === 'underlay' ? colors.accent : color, borderWidth: 2 },
-      label: { show: true, position: filled ? 'bottom' : 'inside', color: colors.text, fontSize: filled && many ? 9 : 11 },
+      // With many containers their labels and borders go (names stay in the tooltip and the details panel):
+      // text is most of what a software-rendered canvas repaints on every status update.
+      itemStyle: filled ? { color, borderColor: colors.border, borderWidth: many ? 0 : 1 } : { color: colors.panel, borderColor: node.kind === 'underlay' ? colors.accent : color, borderWidth: 2 },
+      label: { show: !(filled && many), position: filled ? 'bottom' : 'inside', color: colors.text, fontSize: 11 },
     };
   });
 }
