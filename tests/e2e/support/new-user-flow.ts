@@ -116,6 +116,12 @@ export async function applyLab({ page, shot }: FlowContext): Promise<void> {
     await page.locator(`[data-testid="diagram-node"][data-node="ctr:${container}"][data-state="up"]`).waitFor({ state: 'attached', timeout: 60_000 });
   }
   await waitForJobToSettle(page);
+  // A node's details: where the container ended up and how long each launch phase took on its host.
+  // Selected through the diagram's node list (the same action as a click on the canvas node).
+  await page.locator('[data-testid="diagram-node"][data-node="ctr:web"] button').dispatchEvent('click');
+  const details = page.getByTestId('node-details');
+  await expect.poll(() => details.textContent()).toMatch(/198\.19\.\d+\.\d+\/\d+/);
+  expect(await details.textContent()).toMatch(/netns: \d+(\.\d+)? ms/);
   await shot(page, 'applied');
 }
 
