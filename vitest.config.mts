@@ -3,6 +3,16 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 import vue from '@vitejs/plugin-vue';
 
+/** Integration tests that run load generators (iperf3, sockperf, launch timing) at full speed. */
+const MEASUREMENT_FILES = [
+  'tests/integration/workloads.test.ts',
+  'tests/integration/experiment-runner.test.ts',
+  'tests/integration/experiment-scale.test.ts',
+  'tests/integration/experiment-cli.test.ts',
+  'tests/integration/launch.test.ts',
+  'tests/integration/launch-control-planes.test.ts',
+];
+
 export default defineConfig({
   test: {
     projects: [
@@ -26,9 +36,22 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['tests/integration/**/*.test.ts'],
+          exclude: MEASUREMENT_FILES,
           environment: 'node',
           // Each file brings up its own testbed; two at a time fit the 2-core machine.
           maxWorkers: 2,
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        test: {
+          name: 'measurement',
+          // Tests that saturate the CPU with load generators and bound their waits: one file at a time, alone,
+          // so a testbed starting next to them cannot starve them into a timeout (and their figures stay honest).
+          include: MEASUREMENT_FILES,
+          environment: 'node',
+          maxWorkers: 1,
           testTimeout: 60_000,
           hookTimeout: 60_000,
         },

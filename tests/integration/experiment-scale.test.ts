@@ -55,6 +55,8 @@ describe('scalability', () => {
     const { cells } = await experiments.show(record.runId);
     expect(cells.map((cell) => cell.cellId)).toEqual(['vxlan pairs=1', 'vxlan pairs=8']);
     const [one, eight] = cells;
+    // A failed run's reason in the assertion: under load this is the place to see what went wrong.
+    expect(cells.flatMap((cell) => cell.failures.map((failure) => `${cell.cellId} ${failure.key}: ${failure.message}`))).toEqual([]);
     expect(eight?.metrics.pairs?.median).toBe(8);
     expect(eight?.metrics.flows?.median).toBe(8);
     for (const cell of cells) expect(cell.metrics.throughputBitsPerSecond?.median ?? 0, cell.cellId).toBeGreaterThan(100e6);

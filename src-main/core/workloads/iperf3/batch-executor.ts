@@ -207,7 +207,11 @@ export async function runIperf3Flows(ctx: WorkloadContext, run: { params: Iperf3
   const raw = new Map<string, string>();
   try {
     // Each dir is kept as soon as it exists, so one host failing never leaves another host's dir behind.
-    await Promise.all([...groupBy(flows, (flow) => flow.client.host).keys()].map(async (host) => dirs.set(host, await makeTempDir(ctx, host))));
+    // allSettled, not all: all() would reject at the first failure while another host's mktemp is still on its
+    // way, and that dir would be made after the cleanup below ran.
+    const made = await Promise.allSettled([...groupBy(flows, (flow) => flow.client.host).keys()].map(async (host) => dirs.set(host, await makeTempDir(ctx, host))));
+    const failed = made.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+    if (failed) throw failed.reason;
     for (const [host, mine] of groupBy(flows, (flow) => flow.server.host)) servers.push(new HostServers(ctx, host, mine, run.params, live));
     const measurement = await measureFlows(ctx, run.params, flows, dirs, servers, raw);
     await Promise.all(servers.map((server) => server.finish()));
