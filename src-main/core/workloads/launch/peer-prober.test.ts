@@ -1,5 +1,6 @@
 // The peer prober's script and output: valid sh, its go/reply protocol, and the lines it prints.
 import { execFileSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseProbeLines, proberScript } from './peer-prober';
 
@@ -20,7 +21,13 @@ describe('peer prober', () => {
 
   it('waits for go on its FIFO, then times the first reply of each address with its own clock', () => {
     // Runs the real script on this machine against the loopback address, signalled through its FIFO.
-    const out = execFileSync('/bin/sh', ['-c', `sh -c "$1" sh 3000 127.0.0.1 > "$2" & p=$!; i=0; until grep -q ready "$2" || [ $i -gt 100 ]; do sleep 0.05; i=$((i+1)); done; printf 'go\\n' > "$(sed -n 's/^ready //p' "$2")"; wait $p; cat "$2"`, 'sh', proberScript(), `/tmp/cnlab-prober-test-${process.pid}`]).toString();
+    const outFile = `/tmp/cnlab-prober-test-${process.pid}`;
+    let out: string;
+    try {
+      out = execFileSync('/bin/sh', ['-c', `sh -c "$1" sh 3000 127.0.0.1 > "$2" & p=$!; i=0; until grep -q ready "$2" || [ $i -gt 100 ]; do sleep 0.05; i=$((i+1)); done; printf 'go\\n' > "$(sed -n 's/^ready //p' "$2")"; wait $p; cat "$2"`, 'sh', proberScript(), outFile]).toString();
+    } finally {
+      rmSync(outFile, { force: true });
+    }
     const { replies } = parseProbeLines(out.split('\n'));
     expect(replies).toHaveLength(1);
     expect(replies[0]?.ms).toBeGreaterThanOrEqual(0);
