@@ -35,6 +35,8 @@ function press(key: string, init: KeyboardEventInit = {}): void {
 }
 
 beforeEach(() => {
+  // The topology store keeps the draft in browser storage: every test starts from none.
+  window.localStorage.clear();
   window.localStorage.clear();
   setActivePinia(createPinia());
   api = createFakeLabApi({

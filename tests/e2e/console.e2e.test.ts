@@ -56,6 +56,24 @@ describe('a new user, empty workspace → applied, verified, torn-down two-host 
   it('shows every command in the log drawer with its exit code', () => flow.seeCommandLog(context()));
 });
 
+describe('the dark theme', () => {
+  it('switches with Ctrl+Shift+L and is kept across a reload, like the topology being designed', async () => {
+    await page.getByTestId('nav-topology').click();
+    await page.keyboard.press('Control+Shift+L');
+    await expect.poll(() => page.evaluate<string | null>("document.documentElement.getAttribute('data-theme')")).toBe('dark');
+    await page.reload();
+    await expect.poll(() => page.evaluate<string | null>("document.documentElement.getAttribute('data-theme')")).toBe('dark');
+    await page.getByTestId('nav-topology').click();
+    await expect.poll(() => page.getByTestId('topology-yaml').inputValue()).toMatch(/name: demo[\s\S]*name: client/);
+    // The restored topology is drawn: ECharts made its canvas with the graph in it.
+    await page.locator('[data-testid="topology-view"] canvas').first().waitFor();
+    await page.waitForTimeout(300);
+    await shot(page, 'dark-theme');
+    await page.keyboard.press('Control+Shift+L');
+    await page.getByTestId('nav-hosts').click();
+  });
+});
+
 describe('a changed host key', () => {
   it('is refused with the fix, and the dialog offers no way to accept it', async () => {
     await flow.refuseChangedHostKey(context());

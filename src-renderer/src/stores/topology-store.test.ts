@@ -11,6 +11,7 @@ import { HOST_CHECK_DEBOUNCE_MS, YAML_DEBOUNCE_MS, useTopologyStore } from './to
 let api: FakeLabApi;
 
 beforeEach(() => {
+  window.localStorage.clear();
   vi.useFakeTimers();
   api = createFakeLabApi({
     checkTopology: () => Promise.resolve({ problems: ['host h2 has no facts yet: probe it on the Hosts tab'], labId: 'demo' }),
@@ -26,6 +27,28 @@ afterEach(() => {
 });
 
 describe('topology store', () => {
+  it('does not call a new, empty topology wrong, and cannot run it', () => {
+    const topology = useTopologyStore();
+    expect(topology.isEmpty).toBe(true);
+    expect(topology.problems).toEqual([]);
+    expect(topology.canRun).toBe(false);
+    topology.setField('name', 'Bad Name');
+    expect(topology.problems.length).toBeGreaterThan(0);
+  });
+
+  it('keeps the work in progress across a reload of the page (browser storage), and forgets an emptied one', async () => {
+    const first = useTopologyStore();
+    first.loadText(DEMO_TOPOLOGY_TEXT);
+    await vi.advanceTimersByTimeAsync(YAML_DEBOUNCE_MS + 10);
+    setActivePinia(createPinia());
+    const reloaded = useTopologyStore();
+    expect(reloaded.draft.name).toBe(first.draft.name);
+    expect(reloaded.yamlText).toBe(DEMO_TOPOLOGY_TEXT);
+    reloaded.startNew();
+    await vi.advanceTimersByTimeAsync(YAML_DEBOUNCE_MS + 10);
+    expect(window.localStorage.getItem('cnlab-topology-draft')).toBeNull();
+  });
+
   it('regenerates the YAML when the designer adds a network and a container', async () => {
     const topology = useTopologyStore();
     topology.setField('name', 'demo');

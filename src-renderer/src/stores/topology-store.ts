@@ -28,9 +28,11 @@ export const useTopologyStore = defineStore('topology', () => {
   /** Bumped whenever the YAML text is replaced by the designer or a file (not by typing), for the editor. */
   const textVersion = ref(0);
 
-  const designProblems = computed(() => draftProblems(draft.value));
+  /** A new, untouched topology: nothing to complain about yet (its empty fields are not mistakes). */
+  const isEmpty = computed(() => !draft.value.name && draft.value.hosts.length === 0 && draft.value.networks.length === 0 && draft.value.containers.length === 0);
+  const designProblems = computed(() => (isEmpty.value ? [] : draftProblems(draft.value)));
   const problems = computed(() => [...yamlProblems.value.map(describeProblem), ...designProblems.value.map(describeProblem), ...hostProblems.value]);
-  const canRun = computed(() => designProblems.value.length === 0 && yamlProblems.value.length === 0);
+  const canRun = computed(() => !isEmpty.value && designProblems.value.length === 0 && yamlProblems.value.length === 0);
 
   let draftFromText = false;
   let yamlTimer: ReturnType<typeof setTimeout> | null = null;
@@ -56,6 +58,32 @@ export const useTopologyStore = defineStore('topology', () => {
     },
     { deep: true },
   );
+
+  // The work in progress survives a reload or a crash of the page: the text is kept in this browser's
+  // storage (not a secret: a topology holds names and addresses only) until it is replaced.
+  const DRAFT_KEY = 'cnlab-topology-draft';
+  let persistTimer: ReturnType<typeof setTimeout> | null = null;
+  watch(yamlText, (text) => {
+    if (persistTimer) clearTimeout(persistTimer);
+    persistTimer = setTimeout(() => {
+      try {
+        if (isEmpty.value) window.localStorage.removeItem(DRAFT_KEY);
+        else window.localStorage.setItem(DRAFT_KEY, text);
+      } catch {
+        // Storage full or disabled: the draft lives on in the page only, as before.
+      }
+    }, YAML_DEBOUNCE_MS);
+  });
+
+  function restoreDraft(): void {
+    let saved: string | null = null;
+    try {
+      saved = window.localStorage.getItem(DRAFT_KEY);
+    } catch {
+      saved = null;
+    }
+    if (saved) loadText(saved);
+  }
 
   function scheduleHostCheck(): void {
     if (checkTimer) clearTimeout(checkTimer);
@@ -219,8 +247,11 @@ export const useTopologyStore = defineStore('topology', () => {
     else draft.value[field] = value;
   }
 
+  restoreDraft();
+
   return {
     draft,
+    isEmpty,
     yamlText,
     yamlProblems,
     hostProblems,

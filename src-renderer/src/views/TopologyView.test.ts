@@ -36,6 +36,8 @@ let pinia: Pinia;
 let wrapper: VueWrapper | null = null;
 
 beforeEach(() => {
+  // The topology store keeps the draft in browser storage: every test starts from none.
+  window.localStorage.clear();
   vi.useFakeTimers();
   api = createFakeLabApi({
     listHosts: () => Promise.resolve([hostView('h1'), hostView('h2', { ipvlan: 'Error: Unknown device type.' })]),
