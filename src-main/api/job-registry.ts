@@ -54,7 +54,7 @@ export class JobRegistry {
     job.controller.abort();
   }
 
-  /** Jobs of these kinds now running (one apply per lab at a time, etc.). */
+  /** Kinds of the jobs now running. */
   runningKinds(): JobKind[] {
     return [...this.running.values()].map((job) => job.kind);
   }

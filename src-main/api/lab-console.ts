@@ -1,6 +1,7 @@
 // The console's backend: the LabApi implemented over core for one open workspace. Plain Node, used by
 // the two transports (Electron IPC in src-main/platform, the browser-mode WebSocket in src-main/server).
 import { join } from 'node:path';
+import { CnlabError } from '../core/errors';
 import { CommandJournal } from '../core/exec/command-journal';
 import { DemoLab } from '../core/demo-lab/demo-lab';
 import { CNLAB_VERSION } from '../core/version';
@@ -69,6 +70,9 @@ class ConsoleBackend implements LabApiRequests {
   }
 
   async openWorkspace({ dir, create }: { dir: string; create: boolean }) {
+    const running = this.jobs.runningKinds();
+    // Its jobs hold the current workspace's connections: switching would cut them off mid-way.
+    if (running.length > 0) throw new CnlabError('invalid-input', `${running.join(', ')} still running in this workspace: wait for it or cancel it before opening another workspace`);
     const next = await WorkspaceSession.open(dir, create, this.environment());
     const previous = this.current;
     this.current = next;

@@ -9,7 +9,7 @@ import type { LabRecord } from '../core/topology/lab-store';
 import type { LabPlan } from '../core/topology/plan';
 import { planLab } from '../core/topology/planner';
 import { parseTopologyText, type TopologySpec } from '../core/topology/topology-schema';
-import type { ContainerTiming, JobRef, LabDetails, LabSummary, TopologyCheck, TopologyPreview } from '../contract/lab-api';
+import type { ContainerTiming, JobRef, JobResult, LabDetails, LabSummary, TopologyCheck, TopologyPreview } from '../contract/lab-api';
 import type { JobHandle, JobRegistry } from './job-registry';
 import type { WorkspaceSession } from './workspace-session';
 
@@ -93,10 +93,27 @@ class ApplyTracker {
 }
 
 export class TopologyArea {
+  /** Labs with a job running (apply, verify, teardown): a second job on the same lab would race the first. */
+  private readonly busy = new Map<string, string>();
+
   constructor(
     private readonly session: () => WorkspaceSession,
     private readonly jobs: JobRegistry,
   ) {}
+
+  /** Runs a lab job unless the lab already has one; the lab is free again when the job ends, however it ends. */
+  private labJob(labId: string, kind: 'apply' | 'verify' | 'teardown', title: string, work: (job: JobHandle) => Promise<JobResult>): JobRef {
+    const running = this.busy.get(labId);
+    if (running) throw new CnlabError('invalid-input', `lab ${labId} is busy (${running} running): wait for it to finish or cancel it first`);
+    this.busy.set(labId, kind);
+    return this.jobs.start(kind, title, async (job) => {
+      try {
+        return await work(job);
+      } finally {
+        this.busy.delete(labId);
+      }
+    });
+  }
 
   private parse(text: string): TopologySpec {
     return parseTopologyText(text, 'topology');
@@ -149,7 +166,7 @@ export class TopologyArea {
   apply(text: string): JobRef {
     const spec = this.parse(text);
     const { labs } = this.session();
-    return this.jobs.start('apply', `Apply ${spec.name}`, (job) => {
+    return this.labJob(spec.name, 'apply', `Apply ${spec.name}`, (job) => {
       const tracker = new ApplyTracker(job, spec.name);
       return journalContext.run({ lab: spec.name }, async () => {
         try {
@@ -172,7 +189,7 @@ export class TopologyArea {
 
   verify(labId: string): JobRef {
     const { labs } = this.session();
-    return this.jobs.start('verify', `Verify ${labId}`, (job) =>
+    return this.labJob(labId, 'verify', `Verify ${labId}`, (job) =>
       journalContext.run({ lab: labId }, async () => {
         job.progress(0, 1, 'pinging every expected pair on the hosts');
         const cells = await labs.verify(labId);
@@ -184,7 +201,7 @@ export class TopologyArea {
 
   teardown(labId: string): JobRef {
     const { labs } = this.session();
-    return this.jobs.start('teardown', `Tear down ${labId}`, (job) =>
+    return this.labJob(labId, 'teardown', `Tear down ${labId}`, (job) =>
       journalContext.run({ lab: labId }, async () => {
         const record = await labs.store.find(labId);
         job.progress(0, 1, `removing ${labId} from its hosts' ledgers`);

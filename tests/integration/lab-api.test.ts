@@ -149,6 +149,9 @@ describe('a two-host bridge + vxlan lab from text to torn down', () => {
   it('applies as a job: every container reported up, progress reaches the total, events batched ≤ 10/s', async () => {
     const before = batches.length;
     const job = await value<{ jobId: string }>('applyTopology', { text: demoText });
+    // While it runs: no second job on the same lab, and the workspace cannot change under it.
+    expect(await call('verifyLab', { labId: 'demo' })).toMatchObject({ ok: false, error: { message: expect.stringMatching(/lab demo is busy \(apply running\)/) } });
+    expect(await call('openWorkspace', { dir: join(scratch, 'elsewhere'), create: true })).toMatchObject({ ok: false, error: { message: expect.stringMatching(/apply still running/) } });
     const done = await finished(job.jobId);
     expect(done.outcome).toBe('succeeded');
     const result = done.result as Extract<JobResult, { kind: 'apply' }>;
