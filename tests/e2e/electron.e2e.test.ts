@@ -86,21 +86,7 @@ describe.skipIf(!ELECTRON_BINARY)('under Electron (set CNLAB_ELECTRON_BINARY to 
   describe('a new user, empty workspace → applied, verified, torn-down two-host lab', () => {
     it('opens on an empty state that says what to do first', () => flow.seeEmptyWorkspace(context()));
 
-    it('adds two testbed hosts, accepting their keys after comparing fingerprints', () => flow.addTestbedHosts(context()));
-
-    it('probes the hosts and shows their facts: kernel features as badges, tools with versions', () => flow.probeAndSeeFacts(context()));
-
-    it('designs a bridge + vxlan topology across both hosts, point and click; the YAML follows', () => flow.designBridgeAndVxlan(context()));
-
-    it('previews the exact commands per host without changing anything', () => flow.previewCommands(context()));
-
-    it('applies; the diagram nodes turn up', () => flow.applyLab(context()));
-
-    it('verifies: every pair as expected, shown as a matrix', () => flow.verifyLab(context()));
-
-    it('tears down: nothing left on the hosts', () => flow.tearDownLab(context()));
-
-    it('shows every command in the log drawer with its exit code', () => flow.seeCommandLog(context()));
+    flow.registerFlowSteps(context);
   });
 
   describe('a changed host key', () => {

@@ -1,7 +1,7 @@
 // The new user's path through the console, step by step, shared by both back ends (browser mode in
 // Chromium, Electron) so each runs exactly the same clicks and checks against the real testbed.
 import { execFileSync } from 'node:child_process';
-import { expect } from 'vitest';
+import { expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import type { Testbed } from '../../../src-main/core/testbed/testbed.ts';
 import { expectNothingLeft } from '../../support/lab-checks';
@@ -161,4 +161,19 @@ export async function refuseChangedHostKey({ page, testbed, shot }: FlowContext)
   await shot(page, 'key-changed');
   await dialog.getByTestId('key-changed-close').click();
   await page.locator('[data-testid="host-row-h2"][data-state="key-changed"]').waitFor();
+}
+
+/**
+ * The flow's steps after the empty workspace, one test each, in order: both back ends (browser mode and
+ * Electron) register exactly these, so they prove the same things.
+ */
+export function registerFlowSteps(context: () => FlowContext): void {
+  it('adds two testbed hosts, accepting their keys after comparing fingerprints', () => addTestbedHosts(context()));
+  it('probes the hosts and shows their facts: kernel features as badges, tools with versions', () => probeAndSeeFacts(context()));
+  it('designs a bridge + vxlan topology across both hosts, point and click; the YAML follows', () => designBridgeAndVxlan(context()));
+  it('previews the exact commands per host without changing anything', () => previewCommands(context()));
+  it('applies; the diagram nodes turn up', () => applyLab(context()));
+  it('verifies: every pair as expected, shown as a matrix', () => verifyLab(context()));
+  it('tears down: nothing left on the hosts', () => tearDownLab(context()));
+  it('shows every command in the log drawer with its exit code', () => seeCommandLog(context()));
 }
