@@ -11,6 +11,7 @@ const MEASUREMENT_FILES = [
   'tests/integration/experiment-cli.test.ts',
   'tests/integration/launch.test.ts',
   'tests/integration/launch-control-planes.test.ts',
+  'tests/integration/lab-api-experiments.test.ts',
 ];
 
 export default defineConfig({

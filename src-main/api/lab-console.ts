@@ -8,6 +8,7 @@ import { CNLAB_VERSION } from '../core/version';
 import type { LabApiEvent, LabApiRequests } from '../contract/lab-api';
 import { DemoArea, type DemoLabController } from './demo-area';
 import { EventBatcher } from './event-batcher';
+import { ExperimentsArea } from './experiments-area';
 import { HostsArea } from './hosts-area';
 import { JobRegistry } from './job-registry';
 import { createLabApiDispatcher, type LabApiDispatcher } from './lab-api-dispatcher';
@@ -43,6 +44,7 @@ class ConsoleBackend implements LabApiRequests {
   readonly jobs: JobRegistry;
   readonly hostsArea: HostsArea;
   readonly topologyArea: TopologyArea;
+  readonly experimentsArea: ExperimentsArea;
   readonly demoArea: DemoArea;
 
   constructor(
@@ -58,6 +60,7 @@ class ConsoleBackend implements LabApiRequests {
     this.demoArea = new DemoArea(demo, session, this.jobs, emit, (name) => this.hostsArea.probe(name));
     this.hostsArea = new HostsArea(session, this.jobs, emit, options.homeDir, options.env, (name) => this.demoArea.isDemoHost(name));
     this.topologyArea = new TopologyArea(session, this.jobs);
+    this.experimentsArea = new ExperimentsArea(session, this.jobs);
     this.journal.subscribe((entry) => emit({ type: 'command', entry }));
   }
 
@@ -165,6 +168,26 @@ class ConsoleBackend implements LabApiRequests {
 
   getLab({ labId }: { labId: string }) {
     return this.topologyArea.getLab(labId);
+  }
+
+  planExperiment({ text }: { text: string }) {
+    return settled(() => this.experimentsArea.plan(text));
+  }
+
+  startExperiment({ text }: { text: string }) {
+    return settled(() => this.experimentsArea.start(text));
+  }
+
+  resumeRun({ runId }: { runId: string }) {
+    return settled(() => this.experimentsArea.resume(runId));
+  }
+
+  listRuns() {
+    return this.experimentsArea.list();
+  }
+
+  getRun({ runId }: { runId: string }) {
+    return this.experimentsArea.get(runId);
   }
 
   cancelJob({ jobId }: { jobId: string }) {

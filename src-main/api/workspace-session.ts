@@ -1,10 +1,11 @@
-// One open workspace: its HostService (inventory, SSH pool, facts) and LabService, plus the workspace's
+// One open workspace: its HostService (inventory, SSH pool, facts), LabService and ExperimentService, plus the workspace's
 // saved topologies (topologies/<name>.yaml) and the recently opened list kept in the user's config folder.
 import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { CnlabError } from '../core/errors';
 import type { CommandJournal } from '../core/exec/command-journal';
 import { writeFileAtomic } from '../core/fs/atomic-write';
+import { ExperimentService } from '../core/experiment/experiment-service';
 import { HostService } from '../core/hosts/host-service';
 import { WORKSPACE_FILE } from '../core/hosts/inventory';
 import { LabService } from '../core/topology/lab-service';
@@ -24,6 +25,7 @@ export class WorkspaceSession {
     readonly dir: string,
     readonly hosts: HostService,
     readonly labs: LabService,
+    readonly experiments: ExperimentService,
   ) {}
 
   /** Opens a workspace folder; `create` makes it (and its workspace.yaml) when missing. */
@@ -49,7 +51,8 @@ export class WorkspaceSession {
       await hosts.inventory.save();
     }
     await rememberRecent(environment.configDir, workspaceDir);
-    return new WorkspaceSession(workspaceDir, hosts, new LabService(hosts, workspaceDir));
+    const labs = new LabService(hosts, workspaceDir);
+    return new WorkspaceSession(workspaceDir, hosts, labs, new ExperimentService(hosts, labs, workspaceDir));
   }
 
   async info(): Promise<WorkspaceInfo> {

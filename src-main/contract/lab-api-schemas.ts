@@ -10,6 +10,8 @@ const labId = z.string().regex(OBJECT_NAME_PATTERN, 'a lab id is a topology name
 /** Topology text is YAML; a generous bound still stops a runaway paste from reaching the planner. */
 const topologyText = z.string().min(1, 'the topology is empty').max(2_000_000, 'the topology text is over 2 MB');
 const path = z.string().min(1).max(4096);
+/** Run ids are folder names under runs/ (run-store.ts): never a path. */
+const runId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'a run id is a run folder name such as 20261122-093000-quick (see the runs list)');
 
 export const LAB_API_REQUEST_SCHEMAS = {
   getAppInfo: none,
@@ -35,6 +37,11 @@ export const LAB_API_REQUEST_SCHEMAS = {
   sweepHosts: z.object({ hosts: z.array(hostNameSchema).max(500), dryRun: z.boolean() }).strict(),
   listLabs: none,
   getLab: z.object({ labId }).strict(),
+  planExperiment: z.object({ text: topologyText }).strict(),
+  startExperiment: z.object({ text: topologyText }).strict(),
+  resumeRun: z.object({ runId }).strict(),
+  listRuns: none,
+  getRun: z.object({ runId }).strict(),
   cancelJob: z.object({ jobId: z.string().regex(/^job-[0-9a-z-]{1,40}$/, 'a job id looks like job-…') }).strict(),
   getCommandLog: z.object({ host: hostNameSchema.optional(), lab: labId.optional(), limit: z.number().int().min(1).max(10_000).optional() }).strict(),
   startDemoLab: none,

@@ -126,9 +126,80 @@ export interface VerifyCell extends ReachabilityExpectation {
   ok: boolean;
 }
 
+// ── experiments and runs ─────────────────────────────────────────────────────────────────────────────
+
+export interface ExperimentPlanView {
+  name: string;
+  fingerprint: string;
+  seed: number;
+  cells: { cellId: string; caseLabel: string }[];
+  /** Measured and warm-up runs in the order they will run. */
+  totalRuns: number;
+  /** The labs the run applies, one per case (none for the baseline). */
+  labs: string[];
+  /** A rough wall time: every run's duration plus a per-run and per-lab overhead measured on the testbed. */
+  estimatedSeconds: number;
+}
+
+export type RunStateView = 'running' | 'completed' | 'failed' | 'cancelled' | 'interrupted';
+
+export interface RunListingView {
+  runId: string;
+  name: string;
+  state: RunStateView;
+  createdAt: string;
+  cells: number;
+  results: number;
+  failures: number;
+  planned: number;
+}
+
+export interface MetricSummaryView {
+  n: number;
+  mean: number;
+  median: number;
+  stdDev: number | null;
+  min: number;
+  max: number;
+  ci95: { low: number; high: number; halfWidth: number } | null;
+  cv: number | null;
+  noisy: boolean;
+  warning: string | null;
+}
+
+export interface RunCellView {
+  cellIndex: number;
+  cellId: string;
+  caseLabel: string;
+  axisValues: Record<string, string | number | boolean>;
+  runs: number;
+  failures: { key: string; message: string }[];
+  primary: { name: string; unit: string; higherIsBetter: boolean };
+  metrics: Record<string, MetricSummaryView>;
+  percentiles: Record<string, { n: number; runs: number; percentiles: { p: number; value: number }[] }>;
+  baseline: { label: string; comparison: { percentChange: number; ci95: { low: number; high: number } | null; significant: boolean; pValue: number | null; note: string | null } | null; note: string | null } | null;
+}
+
+export interface RunView {
+  runId: string;
+  name: string;
+  state: RunStateView;
+  createdAt: string;
+  cells: RunCellView[];
+  failures: { key: string; cellId: string; message: string }[];
+}
+
+/** One live value of a run (1 s resolution), as the hosts' samplers and the load generators report them. */
+export interface LiveSampleView {
+  t: number;
+  metric: string;
+  value: number;
+  source: string;
+}
+
 // ── jobs ────────────────────────────────────────────────────────────────────────────────────────────
 
-export type JobKind = 'apply' | 'verify' | 'teardown' | 'sweep' | 'probe-all' | 'demo-start' | 'demo-stop';
+export type JobKind = 'apply' | 'verify' | 'teardown' | 'sweep' | 'probe-all' | 'demo-start' | 'demo-stop' | 'experiment';
 
 export interface JobRef {
   jobId: string;
@@ -142,7 +213,8 @@ export type JobResult =
   | { kind: 'sweep'; dryRun: boolean; hosts: { host: string; removed: string[]; error?: string }[] }
   | { kind: 'probe-all'; hosts: { host: string; ok: boolean; error?: LabApiErrorBody }[] }
   | { kind: 'demo-start'; demo: DemoLabInfo }
-  | { kind: 'demo-stop'; removedHosts: string[] };
+  | { kind: 'demo-stop'; removedHosts: string[] }
+  | { kind: 'experiment'; runId: string; state: RunStateView };
 
 // ── command log ─────────────────────────────────────────────────────────────────────────────────────
 
@@ -184,6 +256,11 @@ export type LabApiEvent =
   | { type: 'hosts-changed' }
   | { type: 'command'; entry: CommandLogEntry }
   | { type: 'workspace-changed'; workspace: WorkspaceInfo }
+  | { type: 'run-state'; jobId: string; runId: string; state: string; detail?: string }
+  /** A run finished (result) or failed (failure) in its cell: the per-cell status table. */
+  | { type: 'run-outcome'; jobId: string; runId: string; key: string; cellId: string; warmup: boolean; outcome: 'result' | 'failure'; metrics?: Record<string, number>; message?: string }
+  | { type: 'run-samples'; jobId: string; runId: string; key: string; samples: LiveSampleView[] }
+  | { type: 'run-warning'; jobId: string; runId: string; message: string; fix: string }
   /** The desktop menu asks the page to act (the page owns unsaved designer state). */
   | { type: 'menu'; action: MenuAction };
 
@@ -225,6 +302,16 @@ export interface LabApiRequests {
   listLabs(): Promise<LabSummary[]>;
   getLab(request: { labId: string }): Promise<LabDetails | null>;
 
+  /** Cells, labs, run count and a time estimate of experiment text, without touching a host. */
+  planExperiment(request: { text: string }): Promise<ExperimentPlanView>;
+  /** Starts a run as a job (preflight first); live samples and per-run outcomes arrive as events. */
+  startExperiment(request: { text: string }): Promise<JobRef>;
+  /** Continues an interrupted, cancelled or failed run: only runs without a result run. */
+  resumeRun(request: { runId: string }): Promise<JobRef>;
+  listRuns(): Promise<RunListingView[]>;
+  /** A run's per-cell statistics, aggregated in the main process. */
+  getRun(request: { runId: string }): Promise<RunView>;
+
   cancelJob(request: { jobId: string }): Promise<void>;
   getCommandLog(request: CommandLogFilter): Promise<CommandLogEntry[]>;
 
@@ -264,6 +351,11 @@ export const LAB_API_METHODS = [
   'sweepHosts',
   'listLabs',
   'getLab',
+  'planExperiment',
+  'startExperiment',
+  'resumeRun',
+  'listRuns',
+  'getRun',
   'cancelJob',
   'getCommandLog',
   'startDemoLab',

@@ -32,6 +32,7 @@ const DEFAULT_TITLES: Record<JobKind, string> = {
   'probe-all': 'Probing all hosts',
   'demo-start': 'Starting demo lab',
   'demo-stop': 'Stopping demo lab',
+  experiment: 'Running experiment',
 };
 
 export const useJobsStore = defineStore('jobs', () => {

@@ -1,0 +1,116 @@
+// The Experiments requests of the LabApi: plan experiment text (cells, labs, a time estimate), run it as a
+// job whose runner events become run events (live samples, per-run outcomes, state), resume, list and show
+// runs with their statistics aggregated here, in the main process, never in the page.
+import { CnlabError } from '../core/errors';
+import { journalContext } from '../core/exec/command-journal';
+import { parseExperimentText, type ExperimentSpec } from '../core/experiment/experiment-schema';
+import type { ExperimentService } from '../core/experiment/experiment-service';
+import type { RunEvent } from '../core/experiment/run-events';
+import type { RunRecord } from '../core/experiment/run-store';
+import type { ExperimentPlanView, JobRef, JobResult, RunListingView, RunView } from '../contract/lab-api';
+import type { JobHandle, JobRegistry } from './job-registry';
+import type { WorkspaceSession } from './workspace-session';
+
+/** Measured on the testbed: a run's own overhead (servers, clients, samplers) and a lab's apply + teardown. */
+const RUN_OVERHEAD_S = 1.5;
+const LAB_OVERHEAD_S = 2;
+
+function workloadSeconds(spec: ExperimentSpec): number {
+  const duration = (spec.workload as { duration?: unknown }).duration;
+  return typeof duration === 'number' ? duration : 1;
+}
+
+function formatEta(ms: number | null): string {
+  if (ms === null) return '';
+  const seconds = Math.round(ms / 1000);
+  return ` · about ${seconds >= 60 ? `${Math.floor(seconds / 60)} min ${seconds % 60} s` : `${seconds} s`} left`;
+}
+
+export class ExperimentsArea {
+  constructor(
+    private readonly session: () => WorkspaceSession,
+    private readonly jobs: JobRegistry,
+  ) {}
+
+  private service(): ExperimentService {
+    return this.session().experiments;
+  }
+
+  plan(text: string): ExperimentPlanView {
+    const spec = parseExperimentText(text, 'experiment');
+    const plan = this.service().plan(spec);
+    const labs = plan.topologies.map((entry) => entry.labId).filter((labId): labId is string => labId !== null);
+    return {
+      name: spec.name,
+      fingerprint: plan.fingerprint,
+      seed: plan.seed,
+      cells: plan.cells.map((cell) => ({ cellId: cell.id, caseLabel: cell.caseLabel })),
+      totalRuns: plan.totalRuns,
+      labs,
+      estimatedSeconds: Math.round(plan.totalRuns * (workloadSeconds(spec) + spec.cooldown + RUN_OVERHEAD_S) + labs.length * LAB_OVERHEAD_S),
+    };
+  }
+
+  start(text: string): JobRef {
+    const spec = parseExperimentText(text, 'experiment');
+    // Refused here, before a job exists, when the file names unknown hosts or cannot be run.
+    this.service().plan(spec);
+    return this.runJob(`Run ${spec.name}`, spec.name, (options) => this.service().start(spec, options));
+  }
+
+  resume(runId: string): JobRef {
+    return this.runJob(`Resume ${runId}`, runId, (options) => this.service().resume(runId, options));
+  }
+
+  private runJob(title: string, lab: string, run: (options: { signal: AbortSignal; onEvent: (event: RunEvent) => void }) => Promise<RunRecord>): JobRef {
+    return this.jobs.start('experiment', title, (job) =>
+      journalContext.run({ lab }, async (): Promise<JobResult> => {
+        const record = await run({ signal: job.signal, onEvent: (event) => this.forward(job, event) });
+        if (record.state === 'cancelled') {
+          throw new CnlabError('cancelled', `run ${record.runId} was cancelled: resume it to run what is left`, { runId: record.runId });
+        }
+        return { kind: 'experiment', runId: record.runId, state: record.state };
+      }),
+    );
+  }
+
+  private forward(job: JobHandle, event: RunEvent): void {
+    const { jobId } = job;
+    switch (event.type) {
+      case 'state':
+        job.emit({ type: 'run-state', jobId, runId: event.runId, state: event.state, ...(event.detail ? { detail: event.detail } : {}) });
+        return;
+      case 'progress':
+        job.progress(event.done, event.total, `${event.cellId}${event.warmup ? ' (warm-up)' : ''}${formatEta(event.etaMs)}`);
+        return;
+      case 'result':
+        job.emit({ type: 'run-outcome', jobId, runId: event.runId, key: event.key, cellId: event.cellId, warmup: event.warmup, outcome: 'result', metrics: event.metrics });
+        return;
+      case 'failure':
+        job.emit({ type: 'run-outcome', jobId, runId: event.runId, key: event.key, cellId: event.cellId, warmup: event.warmup, outcome: 'failure', message: event.message });
+        return;
+      case 'samples':
+        job.emit({ type: 'run-samples', jobId, runId: event.runId, key: event.key, samples: event.samples });
+        return;
+      case 'warning':
+        job.emit({ type: 'run-warning', jobId, runId: event.runId, message: event.message, fix: event.fix });
+    }
+  }
+
+  list(): Promise<RunListingView[]> {
+    return this.service().list();
+  }
+
+  async get(runId: string): Promise<RunView> {
+    const details = await this.service().show(runId);
+    const cellOf = new Map(details.record.cells.map((cell) => [cell.index, cell.id]));
+    return {
+      runId: details.record.runId,
+      name: details.record.experiment.name,
+      state: details.state,
+      createdAt: details.record.createdAt,
+      cells: details.cells,
+      failures: details.failures.map((failure) => ({ key: failure.key, cellId: cellOf.get(failure.cellIndex) ?? '', message: failure.error.message })),
+    };
+  }
+}
