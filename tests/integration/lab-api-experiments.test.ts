@@ -1,49 +1,18 @@
 // Experiments through the console's LabApi, below the UI: the real backend runs a small iperf3 comparison on
 // the testbed as a job; live samples and per-run outcomes arrive as batched events; a cancelled run is resumed
 // to completion; the run's statistics come back aggregated by the main process. Nothing is left on the hosts.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DemoLabController } from '../../src-main/api/demo-area';
-import { openLabConsole, type LabConsole } from '../../src-main/api/lab-console';
-import type { ExperimentPlanView, LabApiEnvelope, LabApiEvent, RunListingView, RunView } from '../../src-main/contract/lab-api';
+import type { ExperimentPlanView, LabApiEvent, RunListingView, RunView } from '../../src-main/contract/lab-api';
 import { startTestbed, type Testbed } from '../../src-main/core/testbed/testbed.ts';
 import { experimentLeftovers } from '../support/lab-checks';
+import { openTestConsole, type TestConsole } from '../support/lab-console';
 import { testbedHost } from '../support/testbed-hosts';
 
 let testbed: Testbed;
-let scratch: string;
-let lab: LabConsole;
-const events: LabApiEvent[] = [];
-
-// The demo lab has its own tests (demo-lab.test.ts); this double only keeps it from starting here.
-const noDemo: DemoLabController = {
-  availability: () => Promise.resolve({ available: false, reason: 'not in this test' }),
-  current: () => Promise.resolve(null),
-  start: () => Promise.reject(new Error('not in this test')),
-  stop: () => Promise.resolve(),
-};
-
-async function call<T>(method: string, payload?: unknown): Promise<LabApiEnvelope<T>> {
-  return (await lab.dispatcher.invoke(method, payload)) as LabApiEnvelope<T>;
-}
-
-async function value<T>(method: string, payload?: unknown): Promise<T> {
-  const envelope = await call<T>(method, payload);
-  if (!envelope.ok) throw new Error(`${method} failed: ${envelope.error.code}: ${envelope.error.message}`);
-  return envelope.value;
-}
-
-async function finished(jobId: string, timeoutMs = 120_000): Promise<Extract<LabApiEvent, { type: 'job-finished' }>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const done = events.find((event): event is Extract<LabApiEvent, { type: 'job-finished' }> => event.type === 'job-finished' && event.jobId === jobId);
-    if (done) return done;
-    if (Date.now() > deadline) throw new Error(`job ${jobId} did not finish in ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+let lab: TestConsole;
+const events = (): LabApiEvent[] => lab.events();
+const call = <T>(method: string, payload?: unknown) => lab.call<T>(method, payload);
+const value = <T>(method: string, payload?: unknown) => lab.value<T>(method, payload);
 
 const experimentText = [
   'v: 1',
@@ -63,17 +32,14 @@ const experimentText = [
 
 beforeAll(async () => {
   testbed = await startTestbed({ hosts: 2 });
-  scratch = mkdtempSync(join(tmpdir(), 'cnlab-api-experiments-'));
-  lab = await openLabConsole({ workspaceDir: join(scratch, 'ws'), configDir: join(scratch, 'config'), homeDir: join(scratch, 'home'), env: {}, shell: 'browser', demoLab: noDemo });
-  lab.dispatcher.subscribe((batch) => events.push(...batch));
+  lab = await openTestConsole('cnlab-api-experiments-');
   // The testbed's known_hosts: these hosts need no trust decision here (that flow is lab-api.test.ts's).
   for (const name of ['h1', 'h2']) await value('saveHost', { host: testbedHost(testbed, name) });
 }, 120_000);
 
 afterAll(async () => {
-  await lab?.close();
+  await lab?.dispose();
   await testbed?.teardown();
-  if (scratch) rmSync(scratch, { recursive: true, force: true });
 });
 
 describe('experiments through the LabApi', () => {
@@ -92,22 +58,22 @@ describe('experiments through the LabApi', () => {
     const job = await value<{ jobId: string }>('startExperiment', { text: experimentText });
     let runId = '';
     for (let waited = 0; waited < 120_000 && !runId; waited += 50) {
-      const outcome = events.find((event) => event.type === 'run-outcome' && event.jobId === job.jobId && event.outcome === 'result');
+      const outcome = events().find((event) => event.type === 'run-outcome' && event.jobId === job.jobId && event.outcome === 'result');
       if (outcome && outcome.type === 'run-outcome') {
         runId = outcome.runId;
         await value('cancelJob', { jobId: job.jobId });
       } else await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    const cancelled = await finished(job.jobId);
+    const cancelled = await lab.finished(job.jobId, 120_000);
     expect(cancelled).toMatchObject({ outcome: 'cancelled', error: { code: 'cancelled', details: { runId } } });
-    expect(events.some((event) => event.type === 'run-samples' && event.jobId === job.jobId && event.samples.some((sample) => sample.metric === 'throughputBitsPerSecond'))).toBe(true);
-    expect(events.some((event) => event.type === 'job-progress' && event.jobId === job.jobId && event.total === 4)).toBe(true);
+    expect(events().some((event) => event.type === 'run-samples' && event.jobId === job.jobId && event.samples.some((sample) => sample.metric === 'throughputBitsPerSecond'))).toBe(true);
+    expect(events().some((event) => event.type === 'job-progress' && event.jobId === job.jobId && event.total === 4)).toBe(true);
     const listed = await value<RunListingView[]>('listRuns');
     expect(listed.find((run) => run.runId === runId)).toMatchObject({ state: 'cancelled', planned: 4 });
     expect(await experimentLeftovers(testbed)).toEqual([]);
 
     const resumed = await value<{ jobId: string }>('resumeRun', { runId });
-    const done = await finished(resumed.jobId);
+    const done = await lab.finished(resumed.jobId, 120_000);
     expect(done).toMatchObject({ outcome: 'succeeded', result: { kind: 'experiment', runId, state: 'completed' } });
     const run = await value<RunView>('getRun', { runId });
     expect(run.state).toBe('completed');

@@ -1,51 +1,22 @@
 // The console's LabApi end to end below the UI: the real backend (openLabConsole) driven through the
 // dispatcher both transports use, on the testbed's real sshd and kernel: trust-on-first-use, facts,
 // check/preview/apply/verify/teardown as jobs with batched events, cancel, the command log, bad payloads.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openLabConsole, type LabConsole } from '../../src-main/api/lab-console';
-import type { DemoLabController } from '../../src-main/api/demo-area';
-import type { HostView, JobResult, LabApiEnvelope, LabApiEvent } from '../../src-main/contract/lab-api';
+import type { HostView, JobResult, LabApiEvent } from '../../src-main/contract/lab-api';
 import { startTestbed, type Testbed } from '../../src-main/core/testbed/testbed.ts';
 import { expectNothingLeft } from '../support/lab-checks';
+import { openTestConsole, type TestConsole } from '../support/lab-console';
 import { assertCliBuilt, runCli } from '../support/run-cli';
+import { hostKeyFingerprint } from '../support/testbed-hosts';
 
 let testbed: Testbed;
-let scratch: string;
-let console_: LabConsole;
-const batches: { at: number; events: LabApiEvent[] }[] = [];
-const events = (): LabApiEvent[] => batches.flatMap((batch) => batch.events);
-
-// The demo lab is tested in demo-lab.test.ts; here it must never start, so it is replaced by a double that refuses.
-const noDemo: DemoLabController = {
-  availability: () => Promise.resolve({ available: false, reason: 'not in this test' }),
-  current: () => Promise.resolve(null),
-  start: () => Promise.reject(new Error('not in this test')),
-  stop: () => Promise.resolve(),
-};
-
-async function call<T>(method: string, payload?: unknown): Promise<LabApiEnvelope<T>> {
-  return (await console_.dispatcher.invoke(method, payload)) as LabApiEnvelope<T>;
-}
-
-async function value<T>(method: string, payload?: unknown): Promise<T> {
-  const envelope = await call<T>(method, payload);
-  if (!envelope.ok) throw new Error(`${method} failed: ${envelope.error.code}: ${envelope.error.message}`);
-  return envelope.value;
-}
-
-async function finished(jobId: string, timeoutMs = 60_000): Promise<Extract<LabApiEvent, { type: 'job-finished' }>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const done = events().find((event): event is Extract<LabApiEvent, { type: 'job-finished' }> => event.type === 'job-finished' && event.jobId === jobId);
-    if (done) return done;
-    if (Date.now() > deadline) throw new Error(`job ${jobId} did not finish in ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+let lab: TestConsole;
+const events = (): LabApiEvent[] => lab.events();
+const call = <T>(method: string, payload?: unknown) => lab.call<T>(method, payload);
+const value = <T>(method: string, payload?: unknown) => lab.value<T>(method, payload);
+const finished = (jobId: string) => lab.finished(jobId);
 
 function hostInput(name: string) {
   const host = testbed.host(name);
@@ -54,24 +25,16 @@ function hostInput(name: string) {
 
 const demoText = readFileSync(join(__dirname, '..', '..', 'examples', 'demo-bridge-vxlan.yaml'), 'utf8');
 
-/** The key's fingerprint as OpenSSH prints it, read independently of cnlab. */
-function fingerprintOf(publicKeyFile: string): string {
-  return execFileSync('ssh-keygen', ['-lf', publicKeyFile], { encoding: 'utf8' }).split(' ')[1] ?? '';
-}
-
 beforeAll(async () => {
   assertCliBuilt();
   testbed = await startTestbed({ hosts: 2 });
-  scratch = mkdtempSync(join(tmpdir(), 'cnlab-api-'));
   // An empty HOME and config dir: the testbed's keys are unknown, so trust must be given explicitly.
-  console_ = await openLabConsole({ workspaceDir: join(scratch, 'ws'), configDir: join(scratch, 'config'), homeDir: join(scratch, 'home'), env: {}, shell: 'browser', demoLab: noDemo });
-  console_.dispatcher.subscribe((batch) => batches.push({ at: Date.now(), events: batch }));
+  lab = await openTestConsole('cnlab-api-');
 }, 120_000);
 
 afterAll(async () => {
-  await console_?.close();
+  await lab?.dispose();
   await testbed?.teardown();
-  if (scratch) rmSync(scratch, { recursive: true, force: true });
 });
 
 describe('requests are validated before anything runs', () => {
@@ -147,11 +110,11 @@ describe('a two-host bridge + vxlan lab from text to torn down', () => {
   });
 
   it('applies as a job: every container reported up, progress reaches the total, events batched ≤ 10/s', async () => {
-    const before = batches.length;
+    const before = lab.batches.length;
     const job = await value<{ jobId: string }>('applyTopology', { text: demoText });
     // While it runs: no second job on the same lab, and the workspace cannot change under it.
     expect(await call('verifyLab', { labId: 'demo' })).toMatchObject({ ok: false, error: { message: expect.stringMatching(/lab demo is busy \(apply running\)/) } });
-    expect(await call('openWorkspace', { dir: join(scratch, 'elsewhere'), create: true })).toMatchObject({ ok: false, error: { message: expect.stringMatching(/apply still running/) } });
+    expect(await call('openWorkspace', { dir: join(lab.scratch, 'elsewhere'), create: true })).toMatchObject({ ok: false, error: { message: expect.stringMatching(/apply still running/) } });
     const done = await finished(job.jobId);
     expect(done.outcome).toBe('succeeded');
     const result = done.result as Extract<JobResult, { kind: 'apply' }>;
@@ -163,7 +126,7 @@ describe('a two-host bridge + vxlan lab from text to torn down', () => {
     const progress = mine.filter((event) => event.type === 'job-progress');
     const last = progress.at(-1) as Extract<LabApiEvent, { type: 'job-progress' }>;
     expect(last.done).toBe(last.total);
-    const gaps = batches.slice(before + 1).map((batch, index) => batch.at - (batches[before + index] as { at: number }).at);
+    const gaps = lab.batches.slice(before + 1).map((batch, index) => batch.at - (lab.batches[before + index] as { at: number }).at);
     expect(Math.min(...gaps)).toBeGreaterThanOrEqual(90);
   });
 
@@ -205,12 +168,12 @@ describe('workspaces and topologies', () => {
     await value('saveTopology', { name: 'demo', text: demoText });
     expect(await value('listTopologies')).toEqual(['demo']);
     expect((await value<{ text: string }>('readTopology', { name: 'demo' })).text).toBe(demoText);
-    const missing = await call('openWorkspace', { dir: join(scratch, 'other'), create: false });
+    const missing = await call('openWorkspace', { dir: join(lab.scratch, 'other'), create: false });
     expect(missing).toMatchObject({ ok: false, error: { code: 'not-found', message: expect.stringMatching(/New workspace/) } });
-    const created = await value<{ hostCount: number }>('openWorkspace', { dir: join(scratch, 'other'), create: true });
+    const created = await value<{ hostCount: number }>('openWorkspace', { dir: join(lab.scratch, 'other'), create: true });
     expect(created.hostCount).toBe(0);
-    expect(await value('listRecentWorkspaces')).toEqual([join(scratch, 'other'), join(scratch, 'ws')]);
-    await value('openWorkspace', { dir: join(scratch, 'ws'), create: false });
+    expect(await value('listRecentWorkspaces')).toEqual([join(lab.scratch, 'other'), join(lab.scratch, 'ws')]);
+    await value('openWorkspace', { dir: join(lab.scratch, 'ws'), create: false });
     expect((await value<HostView[]>('listHosts')).map((host) => host.host.name)).toEqual(['h1', 'h2']);
   });
 });
@@ -228,13 +191,13 @@ describe('a changed host key', () => {
   });
 
   it('recovers the way the refusal says: forget-key in a terminal, then the new key is offered for an explicit trust', async () => {
-    const forgot = await runCli(['--workspace', join(scratch, 'ws'), 'hosts', 'forget-key', 'h2'], { HOME: join(scratch, 'home'), CNLAB_CONFIG_DIR: join(scratch, 'config') });
+    const forgot = await runCli(['--workspace', lab.workspaceDir, 'hosts', 'forget-key', 'h2'], lab.env);
     expect(forgot).toMatchObject({ code: 0, stdout: expect.stringMatching(/forgot 1 stored key/) });
     const check = await call('checkHost', { name: 'h2' });
     expect(check).toMatchObject({ ok: false, error: { code: 'host-key-unknown' } });
     if (check.ok) return;
     const fingerprint = String(check.error.details?.fingerprint);
-    expect(fingerprint).toBe(fingerprintOf(`${testbed.host('h2').hostKeyPath}.pub`));
+    expect(fingerprint).toBe(hostKeyFingerprint(testbed, 'h2'));
     expect(await value<{ privilege: string }>('trustHostKey', { name: 'h2', fingerprint })).toMatchObject({ privilege: 'root' });
   });
 });

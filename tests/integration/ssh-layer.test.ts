@@ -7,18 +7,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CnlabError } from '../../src-main/core/errors';
 import { startTestbed, TESTBED_KEY_PASSPHRASE, TESTBED_PASSWORD, type Testbed } from '../../src-main/core/testbed/testbed.ts';
-import { openTestService, testbedHost, type ServiceFixture } from '../support/testbed-hosts';
+import { hostKeyFingerprint, openTestService, testbedHost, type ServiceFixture } from '../support/testbed-hosts';
 import { rejectedCnlabError as failure } from '../support/cnlab-error';
 
 let testbed: Testbed;
 let fixture: ServiceFixture;
 const scratch = mkdtempSync(join(tmpdir(), 'cnlab-ssh-'));
 const strayKey = join(scratch, 'not-authorized');
-
-
-function fingerprintOf(publicKeyFile: string): string {
-  return execFileSync('ssh-keygen', ['-lf', publicKeyFile]).toString().split(' ')[1] ?? '';
-}
 
 /** Processes inside a testbed host whose command line contains the marker. */
 async function processesWith(host: string, marker: string): Promise<string[]> {
@@ -132,7 +127,7 @@ describe('host keys', () => {
   it('returns an unknown key as an explicit decision with the SHA256 fingerprint, then trusts it', async () => {
     const error = await failure(fixture.service.executor('h2-unknown-key').exec('true'));
     expect(error.code).toBe('host-key-unknown');
-    const expected = fingerprintOf(`${testbed.host('h2').hostKeyPath}.pub`);
+    const expected = hostKeyFingerprint(testbed, 'h2');
     expect(expected).toMatch(/^SHA256:/);
     expect(error.details.fingerprint).toBe(expected);
     expect(error.message).toContain(expected);
@@ -256,9 +251,9 @@ describe('connection failures', () => {
   });
 
   it('refuses a changed host key, naming both fingerprints', async () => {
-    const before = fingerprintOf(`${testbed.host('h2').hostKeyPath}.pub`);
+    const before = hostKeyFingerprint(testbed, 'h2');
     await testbed.regenerateHostKey('h2');
-    const after = fingerprintOf(`${testbed.host('h2').hostKeyPath}.pub`);
+    const after = hostKeyFingerprint(testbed, 'h2');
     expect(after).not.toBe(before);
     await fixture.service.forget('h2');
     const error = await failure(fixture.service.executor('h2').exec('true'));

@@ -1,5 +1,6 @@
 // Test helpers that turn a running testbed into cnlab inventory hosts and a HostService,
 // each with its own throwaway workspace and config folder.
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,4 +57,9 @@ export async function openTestService(
       rmSync(scratch, { recursive: true, force: true });
     },
   };
+}
+
+/** A testbed host's key fingerprint as OpenSSH prints it (SHA256:…), read independently of cnlab. */
+export function hostKeyFingerprint(testbed: Testbed, name: string): string {
+  return execFileSync('ssh-keygen', ['-lf', `${testbed.host(name).hostKeyPath}.pub`], { encoding: 'utf8' }).split(' ')[1] ?? '';
 }

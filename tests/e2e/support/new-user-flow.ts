@@ -1,10 +1,10 @@
 // The new user's path through the console, step by step, shared by both back ends (browser mode in
 // Chromium, Electron) so each runs exactly the same clicks and checks against the real testbed.
-import { execFileSync } from 'node:child_process';
 import { expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import type { Testbed } from '../../../src-main/core/testbed/testbed.ts';
 import { expectNothingLeft } from '../../support/lab-checks';
+import { hostKeyFingerprint } from '../../support/testbed-hosts';
 
 export interface FlowContext {
   /** The console's page: a Chromium tab on `cnlab serve`, or the Electron main window. */
@@ -15,12 +15,6 @@ export interface FlowContext {
 
 /** The lab the flow designs; its id names everything it creates on the hosts. */
 export const FLOW_LAB_ID = 'demo';
-
-/** The host key's fingerprint as OpenSSH prints it, read independently of cnlab. */
-function fingerprintOf(testbed: Testbed, name: string): string {
-  const out = execFileSync('ssh-keygen', ['-lf', `${testbed.host(name).hostKeyPath}.pub`], { encoding: 'utf8' });
-  return out.split(' ')[1] ?? '';
-}
 
 async function waitForJobToSettle(page: Page): Promise<void> {
   // Job events arrive batched (≤ 10/s): give the job a moment to show up, then wait until no job runs.
@@ -48,7 +42,7 @@ export async function addHostTrustingKey({ page, testbed, shot }: FlowContext, n
   await form.getByTestId('host-save').click();
   const dialog = page.getByTestId('trust-dialog');
   await dialog.waitFor();
-  await expect.poll(() => dialog.getByTestId('trust-fingerprint').textContent()).toContain(fingerprintOf(testbed, name));
+  await expect.poll(() => dialog.getByTestId('trust-fingerprint').textContent()).toContain(hostKeyFingerprint(testbed, name));
   await shot(page, `trust-${name}`);
   await dialog.getByTestId('trust-accept').click();
   await page.locator(`[data-testid="host-row-${name}"][data-state="connected"]`).waitFor({ timeout: 20_000 });
