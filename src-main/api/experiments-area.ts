@@ -7,7 +7,8 @@ import { parseExperimentText, type ExperimentSpec } from '../core/experiment/exp
 import type { ExperimentService } from '../core/experiment/experiment-service';
 import type { RunEvent } from '../core/experiment/run-events';
 import type { RunRecord } from '../core/experiment/run-store';
-import type { ExperimentPlanView, JobRef, JobResult, RunListingView, RunView } from '../contract/lab-api';
+import { stringify } from 'yaml';
+import type { ExperimentPlanView, JobRef, JobResult, RunComparisonView, RunListingView, RunView } from '../contract/lab-api';
 import type { JobHandle, JobRegistry } from './job-registry';
 import type { WorkspaceSession } from './workspace-session';
 
@@ -18,6 +19,11 @@ const LAB_OVERHEAD_S = 2;
 function workloadSeconds(spec: ExperimentSpec): number {
   const duration = (spec.workload as { duration?: unknown }).duration;
   return typeof duration === 'number' ? duration : 1;
+}
+
+/** The workload's scalar parameters (all of them are: the schema has no nested fields). */
+function workloadView(workload: ExperimentSpec['workload']): RunView['workload'] {
+  return Object.fromEntries(Object.entries(workload).filter((entry): entry is [string, string | number | boolean] => ['string', 'number', 'boolean'].includes(typeof entry[1])));
 }
 
 function formatEta(ms: number | null): string {
@@ -94,6 +100,9 @@ export class ExperimentsArea {
         return;
       case 'warning':
         job.emit({ type: 'run-warning', jobId, runId: event.runId, message: event.message, fix: event.fix });
+        return;
+      case 'lab':
+        job.emit({ type: 'run-lab', jobId, runId: event.runId, caseLabel: event.caseLabel, labId: event.labId, topologyText: stringify(event.topology), containers: event.containers });
     }
   }
 
@@ -103,14 +112,25 @@ export class ExperimentsArea {
 
   async get(runId: string): Promise<RunView> {
     const details = await this.service().show(runId);
-    const cellOf = new Map(details.record.cells.map((cell) => [cell.index, cell.id]));
+    const { record } = details;
+    const cellOf = new Map(record.cells.map((cell) => [cell.index, cell.id]));
     return {
-      runId: details.record.runId,
-      name: details.record.experiment.name,
+      runId: record.runId,
+      name: record.experiment.name,
       state: details.state,
-      createdAt: details.record.createdAt,
+      createdAt: record.createdAt,
+      workload: workloadView(record.experiment.workload),
+      axes: [...new Set(record.cells.flatMap((cell) => Object.keys(cell.axisValues)))],
+      modes: record.experiment.modes.map((entry) => ({ label: entry.label, mode: entry.mode })),
+      baseline: record.experiment.baseline ?? null,
       cells: details.cells,
       failures: details.failures.map((failure) => ({ key: failure.key, cellId: cellOf.get(failure.cellIndex) ?? '', message: failure.error.message })),
     };
+  }
+
+  async compare(runA: string, runB: string): Promise<RunComparisonView> {
+    const { a, b, rows } = await this.service().compare(runA, runB);
+    const heading = (record: typeof a) => ({ runId: record.runId, name: record.experiment.name, createdAt: record.createdAt });
+    return { a: heading(a), b: heading(b), rows };
   }
 }

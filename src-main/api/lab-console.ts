@@ -190,6 +190,10 @@ class ConsoleBackend implements LabApiRequests {
     return this.experimentsArea.get(runId);
   }
 
+  compareRuns({ runA, runB }: { runA: string; runB: string }) {
+    return this.experimentsArea.compare(runA, runB);
+  }
+
   cancelJob({ jobId }: { jobId: string }) {
     return settled(() => this.jobs.cancel(jobId));
   }

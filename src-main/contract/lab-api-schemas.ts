@@ -42,6 +42,7 @@ export const LAB_API_REQUEST_SCHEMAS = {
   resumeRun: z.object({ runId }).strict(),
   listRuns: none,
   getRun: z.object({ runId }).strict(),
+  compareRuns: z.object({ runA: runId, runB: runId }).strict(),
   cancelJob: z.object({ jobId: z.string().regex(/^job-[0-9a-z-]{1,40}$/, 'a job id looks like job-…') }).strict(),
   getCommandLog: z.object({ host: hostNameSchema.optional(), lab: labId.optional(), limit: z.number().int().min(1).max(10_000).optional() }).strict(),
   startDemoLab: none,

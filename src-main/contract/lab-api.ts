@@ -180,13 +180,51 @@ export interface RunCellView {
   baseline: { label: string; comparison: { percentChange: number; ci95: { low: number; high: number } | null; significant: boolean; pValue: number | null; note: string | null } | null; note: string | null } | null;
 }
 
+export type AxisValueView = string | number | boolean;
+
 export interface RunView {
   runId: string;
   name: string;
   state: RunStateView;
   createdAt: string;
+  /** The workload's parameters as the file gave them (tool, protocol, test, duration, …). */
+  workload: Record<string, AxisValueView>;
+  /** The axes the cells vary, in file order; `pairs`/`containers` (scalability) and `interferers` included. */
+  axes: string[];
+  /** The cases in file order: how the tables order their rows. */
+  modes: { label: string; mode: string }[];
+  /** The label of the case the others are compared with. */
+  baseline: string | null;
   cells: RunCellView[];
   failures: { key: string; cellId: string; message: string }[];
+}
+
+/** One summary side of a comparison row. */
+export interface ComparedSide {
+  n: number;
+  mean: number;
+  median: number;
+  ci95: { low: number; high: number; halfWidth: number } | null;
+}
+
+/** The same cell (case label and axis values) in two runs: B against A on the primary metric. */
+export interface RunComparisonRow {
+  caseLabel: string;
+  axisValues: Record<string, AxisValueView>;
+  metric: string;
+  unit: string;
+  higherIsBetter: boolean;
+  a: ComparedSide | null;
+  b: ComparedSide | null;
+  /** B relative to A in % of A's mean, Welch's 95% interval; null when a side has too few runs (see note). */
+  difference: { percentChange: number; ci95: { low: number; high: number } | null; significant: boolean; pValue: number | null } | null;
+  note: string | null;
+}
+
+export interface RunComparisonView {
+  a: { runId: string; name: string; createdAt: string };
+  b: { runId: string; name: string; createdAt: string };
+  rows: RunComparisonRow[];
 }
 
 /** One live value of a run (1 s resolution), as the hosts' samplers and the load generators report them. */
@@ -261,6 +299,8 @@ export type LabApiEvent =
   | { type: 'run-outcome'; jobId: string; runId: string; key: string; cellId: string; warmup: boolean; outcome: 'result' | 'failure'; metrics?: Record<string, number>; message?: string }
   | { type: 'run-samples'; jobId: string; runId: string; key: string; samples: LiveSampleView[] }
   | { type: 'run-warning'; jobId: string; runId: string; message: string; fix: string }
+  /** A case's lab is up: the live diagram draws its topology and maps link counters to its edges. */
+  | { type: 'run-lab'; jobId: string; runId: string; caseLabel: string; labId: string; topologyText: string; containers: PlannedContainer[] }
   /** The desktop menu asks the page to act (the page owns unsaved designer state). */
   | { type: 'menu'; action: MenuAction };
 
@@ -311,6 +351,8 @@ export interface LabApiRequests {
   listRuns(): Promise<RunListingView[]>;
   /** A run's per-cell statistics, aggregated in the main process. */
   getRun(request: { runId: string }): Promise<RunView>;
+  /** Run B against run A, cell by cell (same case and axis values): differences with intervals and significance. */
+  compareRuns(request: { runA: string; runB: string }): Promise<RunComparisonView>;
 
   cancelJob(request: { jobId: string }): Promise<void>;
   getCommandLog(request: CommandLogFilter): Promise<CommandLogEntry[]>;
@@ -356,6 +398,7 @@ export const LAB_API_METHODS = [
   'resumeRun',
   'listRuns',
   'getRun',
+  'compareRuns',
   'cancelJob',
   'getCommandLog',
   'startDemoLab',

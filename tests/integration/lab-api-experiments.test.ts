@@ -2,7 +2,7 @@
 // the testbed as a job; live samples and per-run outcomes arrive as batched events; a cancelled run is resumed
 // to completion; the run's statistics come back aggregated by the main process. Nothing is left on the hosts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ExperimentPlanView, LabApiEvent, RunListingView, RunView } from '../../src-main/contract/lab-api';
+import type { ExperimentPlanView, LabApiEvent, RunComparisonView, RunListingView, RunView } from '../../src-main/contract/lab-api';
 import { startTestbed, type Testbed } from '../../src-main/core/testbed/testbed.ts';
 import { experimentLeftovers } from '../support/lab-checks';
 import { openTestConsole, type TestConsole } from '../support/lab-console';
@@ -68,6 +68,10 @@ describe('experiments through the LabApi', () => {
     expect(cancelled).toMatchObject({ outcome: 'cancelled', error: { code: 'cancelled', details: { runId } } });
     expect(events().some((event) => event.type === 'run-samples' && event.jobId === job.jobId && event.samples.some((sample) => sample.metric === 'throughputBitsPerSecond'))).toBe(true);
     expect(events().some((event) => event.type === 'job-progress' && event.jobId === job.jobId && event.total === 4)).toBe(true);
+    // The live diagram's input: the case's topology and where its containers' links ended up.
+    const labUp = events().find((event): event is Extract<LabApiEvent, { type: 'run-lab' }> => event.type === 'run-lab' && event.jobId === job.jobId);
+    expect(labUp?.topologyText).toMatch(/runtime: netns/);
+    expect(labUp?.containers.flatMap((container) => container.interfaces.map((link) => link.hostDevice)).filter(Boolean).length).toBeGreaterThan(0);
     const listed = await value<RunListingView[]>('listRuns');
     expect(listed.find((run) => run.runId === runId)).toMatchObject({ state: 'cancelled', planned: 4 });
     expect(await experimentLeftovers(testbed)).toEqual([]);
@@ -78,11 +82,17 @@ describe('experiments through the LabApi', () => {
     const run = await value<RunView>('getRun', { runId });
     expect(run.state).toBe('completed');
     expect(run.cells.map((cell) => [cell.cellId, cell.runs])).toEqual([['bridge', 2], ['vxlan', 2]]);
+    expect(run).toMatchObject({ workload: { tool: 'iperf3', protocol: 'tcp', duration: 2 }, axes: [], modes: [{ label: 'bridge', mode: 'bridge' }, { label: 'vxlan', mode: 'vxlan' }], baseline: null });
     for (const cell of run.cells) {
       expect(cell.primary.name).toBe('throughputBitsPerSecond');
       expect(cell.metrics.throughputBitsPerSecond?.median ?? 0).toBeGreaterThan(100e6);
       expect(cell.metrics.throughputBitsPerSecond?.ci95).not.toBeNull();
     }
     expect(await experimentLeftovers(testbed)).toEqual([]);
+
+    // A run against itself: every cell matched, no difference, nothing significant.
+    const same = await value<RunComparisonView>('compareRuns', { runA: runId, runB: runId });
+    expect(same.rows.map((row) => [row.caseLabel, row.difference?.percentChange, row.difference?.significant])).toEqual([['bridge', 0, false], ['vxlan', 0, false]]);
+    expect(await call('compareRuns', { runA: runId, runB: 'no-such-run' })).toMatchObject({ ok: false, error: { code: 'not-found' } });
   }, 240_000);
 });

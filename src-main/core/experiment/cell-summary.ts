@@ -54,7 +54,8 @@ function pooled(results: readonly ResultLine[]): Record<string, PooledPercentile
   return output;
 }
 
-function primaryValues(lines: readonly SampleLine[], cell: Cell, metric: string): number[] {
+/** One metric's values over a cell's measured runs (the latest line of each run). */
+export function measuredValues(lines: readonly SampleLine[], cell: Pick<Cell, 'index'>, metric: string): number[] {
   return measured(lines, cell.index)
     .results.map((result) => result.metrics[metric])
     .filter((value): value is number => typeof value === 'number' && Number.isFinite(value));
@@ -67,8 +68,8 @@ function baselineOf(record: RunRecord, lines: readonly SampleLine[], cell: Cell,
   if (!twin) return null;
   // The baseline's own cells say so (the table shows "(baseline)"), with nothing to compare.
   if (twin.index === cell.index) return { label, comparison: null, note: null };
-  const mine = primaryValues(lines, cell, metric);
-  const theirs = primaryValues(lines, twin, metric);
+  const mine = measuredValues(lines, cell, metric);
+  const theirs = measuredValues(lines, twin, metric);
   if (mine.length === 0 || theirs.length === 0) return { label, comparison: null, note: 'no results on one side to compare' };
   try {
     return { label, comparison: compareToBaseline(mine, theirs), note: null };

@@ -10,6 +10,8 @@ import { requiredTools } from '../workloads/workload-params';
 import { caseLabId, caseTopology, checkCaseReachable, checkChannelBudget } from './cell-topology';
 import { DEFAULT_MAX_CHANNELS } from '../ssh/ssh-connection';
 import { summarizeCells, type CellSummary } from './cell-summary';
+import { compareRunCells, type CellComparison } from './run-comparison';
+import { cachedListings } from './run-listing-index';
 import { experimentFingerprint, mapHosts, parseExperimentText, type ExperimentSpec } from './experiment-schema';
 import { planRuns, type Cell, type RunBlock } from './matrix';
 import { installTools, runPreflight, type PreflightReport } from './preflight';
@@ -210,29 +212,44 @@ export class ExperimentService {
     return runPreflight(this.hosts, { hosts, tools, ports }, signal ? { signal } : {});
   }
 
+  /** Every run of the workspace, oldest first; counts come from runs/index.json while the files are unchanged. */
   async list(): Promise<RunListing[]> {
-    const listings: RunListing[] = [];
-    for (const runId of await this.store.list()) {
-      try {
-        const folder = await this.store.open(runId);
-        const record = await folder.readRecord();
-        const lines = await folder.readSamples();
-        const measured = lines.filter((line) => line.type !== 'live' && !line.warmup);
-        listings.push({
-          runId,
-          name: record.experiment.name,
-          state: effectiveState(record),
-          createdAt: record.createdAt,
-          cells: record.cells.length,
-          results: new Set(measured.filter((line) => line.type === 'result').map((line) => line.key)).size,
-          failures: measured.filter((line) => line.type === 'failure').length,
-          planned: record.blocks.reduce((sum, block) => sum + block.runs.filter((run) => !run.warmup).length, 0),
-        });
-      } catch {
-        // A folder that is not a run (or a run.json from a newer cnlab) is left out of the list.
-      }
+    return cachedListings(this.store.dir, await this.store.list(), {
+      compute: (runId) => this.listing(runId),
+      cacheable: (listing) => listing.state !== 'running' && listing.state !== 'interrupted',
+    });
+  }
+
+  private async listing(runId: string): Promise<RunListing | null> {
+    try {
+      const folder = this.store.folderOf(runId);
+      const record = await folder.readRecord();
+      const lines = await folder.readSamples();
+      const measured = lines.filter((line) => line.type !== 'live' && !line.warmup);
+      return {
+        runId,
+        name: record.experiment.name,
+        state: effectiveState(record),
+        createdAt: record.createdAt,
+        cells: record.cells.length,
+        results: new Set(measured.filter((line) => line.type === 'result').map((line) => line.key)).size,
+        failures: measured.filter((line) => line.type === 'failure').length,
+        planned: record.blocks.reduce((sum, block) => sum + block.runs.filter((run) => !run.warmup).length, 0),
+      };
+    } catch {
+      // A folder that is not a run (or a run.json from a newer cnlab) is left out of the list.
+      return null;
     }
-    return listings;
+  }
+
+  /** Run B against run A, cell by cell (see run-comparison.ts). */
+  async compare(runA: string, runB: string): Promise<{ a: RunRecord; b: RunRecord; rows: CellComparison[] }> {
+    const [a, b] = await Promise.all([runA, runB].map(async (runId) => {
+      const folder = await this.store.open(runId);
+      return { record: await folder.readRecord(), lines: await folder.readSamples() };
+    }));
+    if (!a || !b) throw new CnlabError('internal', 'comparison lost a run');
+    return { a: a.record, b: b.record, rows: compareRunCells(a, b) };
   }
 
   async show(runId: string): Promise<RunDetails> {

@@ -1,6 +1,8 @@
 // What a running experiment tells its subscribers (CLI progress bar, UI charts): state changes,
 // progress with ETA, per-run results, and live per-second samples batched so a busy run with many
 // interfaces never floods a subscriber (at most one samples event per interval).
+import type { PlannedContainer } from '../topology/plan';
+import type { TopologySpec } from '../topology/topology-schema';
 import type { LiveSample } from '../workloads/workload-context';
 import type { RunState } from './run-store';
 
@@ -10,7 +12,9 @@ export type RunEvent =
   | { type: 'result'; runId: string; key: string; cellId: string; warmup: boolean; metrics: Record<string, number> }
   | { type: 'failure'; runId: string; key: string; cellId: string; warmup: boolean; message: string }
   | { type: 'samples'; runId: string; key: string; samples: LiveSample[] }
-  | { type: 'warning'; runId: string; message: string; fix: string };
+  | { type: 'warning'; runId: string; message: string; fix: string }
+  /** A case's lab is applied: what a live diagram draws and where its link counters belong. */
+  | { type: 'lab'; runId: string; caseLabel: string; labId: string; topology: TopologySpec; containers: PlannedContainer[] };
 
 export type RunEventListener = (event: RunEvent) => void;
 

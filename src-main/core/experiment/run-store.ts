@@ -242,6 +242,11 @@ export class RunStore {
     throw new CnlabError('not-found', `no run ${runId} in this workspace (${this.dir}): see \`cnlab runs list\``);
   }
 
+  /** The folder of an id `list()` returned (no lookup: that costs a directory read per run). */
+  folderOf(listedRunId: string): RunFolder {
+    return new RunFolder(join(this.dir, listedRunId));
+  }
+
   async list(): Promise<string[]> {
     try {
       const entries = await readdir(this.dir, { withFileTypes: true });

@@ -177,6 +177,7 @@ export class ExperimentRunner {
     applied.set(labId, topology.hosts);
     const result = await this.labs.apply(topology, { signal: context.signal });
     const lab = { labId, record: result.record };
+    context.emit({ type: 'lab', runId: record.runId, caseLabel: entry.label, labId, topology, containers: result.record.containers });
     const offloads = await readCaseOffloads(context.workloadContext(`setup-${caseIndex}`), lab).catch(() => null);
     const existing = record.topologies.findIndex((item) => item.labId === labId);
     const entryRecord = { caseLabel: entry.label, labId, fingerprint: result.record.fingerprint, appliedAt: result.record.appliedAt, containers: result.record.containers, offloads };
