@@ -8,7 +8,9 @@ import type { ExperimentService } from '../core/experiment/experiment-service';
 import type { RunEvent } from '../core/experiment/run-events';
 import type { RunRecord } from '../core/experiment/run-store';
 import { stringify } from 'yaml';
-import type { ExperimentPlanView, JobRef, JobResult, RunComparisonView, RunListingView, RunView } from '../contract/lab-api';
+import { labNames } from '../core/topology/naming';
+import type { TopologySpec } from '../core/topology/topology-schema';
+import type { ExperimentPlanView, JobRef, LabDeviceNames, JobResult, RunComparisonView, RunListingView, RunView } from '../contract/lab-api';
 import type { JobHandle, JobRegistry } from './job-registry';
 import type { WorkspaceSession } from './workspace-session';
 
@@ -19,6 +21,12 @@ const LAB_OVERHEAD_S = 2;
 function workloadSeconds(spec: ExperimentSpec): number {
   const duration = (spec.workload as { duration?: unknown }).duration;
   return typeof duration === 'number' ? duration : 1;
+}
+
+/** Bridge and VXLAN device names per network, as the mode drivers name them (core/topology/modes). */
+function deviceNames(labId: string, topology: TopologySpec): LabDeviceNames[] {
+  const names = labNames(labId);
+  return topology.networks.map((network) => ({ network: network.name, bridge: names.link('b', network.name), vxlan: names.link('x', network.name) }));
 }
 
 /** The workload's scalar parameters (all of them are: the schema has no nested fields). */
@@ -52,6 +60,7 @@ export class ExperimentsArea {
       seed: plan.seed,
       cells: plan.cells.map((cell) => ({ cellId: cell.id, caseLabel: cell.caseLabel })),
       totalRuns: plan.totalRuns,
+      repetitions: spec.repetitions,
       labs,
       estimatedSeconds: Math.round(plan.totalRuns * (workloadSeconds(spec) + spec.cooldown + RUN_OVERHEAD_S) + labs.length * LAB_OVERHEAD_S),
     };
@@ -88,6 +97,7 @@ export class ExperimentsArea {
         return;
       case 'progress':
         job.progress(event.done, event.total, `${event.cellId}${event.warmup ? ' (warm-up)' : ''}${formatEta(event.etaMs)}`);
+        job.emit({ type: 'run-progress', jobId, runId: event.runId, key: event.key, cellId: event.cellId, warmup: event.warmup, done: event.done, total: event.total, elapsedMs: event.elapsedMs, etaMs: event.etaMs });
         return;
       case 'result':
         job.emit({ type: 'run-outcome', jobId, runId: event.runId, key: event.key, cellId: event.cellId, warmup: event.warmup, outcome: 'result', metrics: event.metrics });
@@ -102,7 +112,7 @@ export class ExperimentsArea {
         job.emit({ type: 'run-warning', jobId, runId: event.runId, message: event.message, fix: event.fix });
         return;
       case 'lab':
-        job.emit({ type: 'run-lab', jobId, runId: event.runId, caseLabel: event.caseLabel, labId: event.labId, topologyText: stringify(event.topology), containers: event.containers });
+        job.emit({ type: 'run-lab', jobId, runId: event.runId, caseLabel: event.caseLabel, labId: event.labId, topologyText: stringify(event.topology), containers: event.containers, devices: deviceNames(event.labId, event.topology) });
     }
   }
 

@@ -5,6 +5,8 @@ import type { HostFacts } from '../core/hosts/host-facts';
 import type { Host, HostInput } from '../core/hosts/host-model';
 import type { PlannedContainer, ReachabilityExpectation } from '../core/topology/plan';
 
+export type { PlannedContainer, PlannedInterface } from '../core/topology/plan';
+
 /** Every IPC channel and WebSocket method name starts with this; the preload checks it on every call. */
 export const LAB_CHANNEL_PREFIX = 'lab:';
 /** The single channel streamed events arrive on (batched, at most 10 messages a second). */
@@ -121,6 +123,13 @@ export interface LabDetails extends LabSummary {
   timings: ContainerTiming[];
 }
 
+/** The host-side device names of one network of a lab (the same on every host): where its counters are. */
+export interface LabDeviceNames {
+  network: string;
+  bridge: string;
+  vxlan: string;
+}
+
 export interface VerifyCell extends ReachabilityExpectation {
   replied: boolean;
   ok: boolean;
@@ -135,6 +144,8 @@ export interface ExperimentPlanView {
   cells: { cellId: string; caseLabel: string }[];
   /** Measured and warm-up runs in the order they will run. */
   totalRuns: number;
+  /** Measured runs per cell (warm-ups not counted); adaptive runs may add more. */
+  repetitions: number;
   /** The labs the run applies, one per case (none for the baseline). */
   labs: string[];
   /** A rough wall time: every run's duration plus a per-run and per-lab overhead measured on the testbed. */
@@ -295,16 +306,18 @@ export type LabApiEvent =
   | { type: 'command'; entry: CommandLogEntry }
   | { type: 'workspace-changed'; workspace: WorkspaceInfo }
   | { type: 'run-state'; jobId: string; runId: string; state: string; detail?: string }
+  /** A run (key) of a cell starts: done of total so far, and the time left at the pace of this session's runs. */
+  | { type: 'run-progress'; jobId: string; runId: string; key: string; cellId: string; warmup: boolean; done: number; total: number; elapsedMs: number; etaMs: number | null }
   /** A run finished (result) or failed (failure) in its cell: the per-cell status table. */
   | { type: 'run-outcome'; jobId: string; runId: string; key: string; cellId: string; warmup: boolean; outcome: 'result' | 'failure'; metrics?: Record<string, number>; message?: string }
   | { type: 'run-samples'; jobId: string; runId: string; key: string; samples: LiveSampleView[] }
   | { type: 'run-warning'; jobId: string; runId: string; message: string; fix: string }
   /** A case's lab is up: the live diagram draws its topology and maps link counters to its edges. */
-  | { type: 'run-lab'; jobId: string; runId: string; caseLabel: string; labId: string; topologyText: string; containers: PlannedContainer[] }
+  | { type: 'run-lab'; jobId: string; runId: string; caseLabel: string; labId: string; topologyText: string; containers: PlannedContainer[]; devices: LabDeviceNames[] }
   /** The desktop menu asks the page to act (the page owns unsaved designer state). */
   | { type: 'menu'; action: MenuAction };
 
-export type MenuAction = 'new-workspace' | 'open-workspace' | 'save-workspace' | 'toggle-theme' | 'toggle-log' | 'show-hosts' | 'show-topology';
+export type MenuAction = 'new-workspace' | 'open-workspace' | 'save-workspace' | 'toggle-theme' | 'toggle-log' | 'show-hosts' | 'show-topology' | 'show-experiments' | 'show-results';
 
 // ── the API ─────────────────────────────────────────────────────────────────────────────────────────
 

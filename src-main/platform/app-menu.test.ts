@@ -59,8 +59,8 @@ describe('app menu', () => {
 
   it('sends the View actions to the page', () => {
     const menu = menuOf();
-    for (const label of ['Hosts', 'Topology', 'Toggle Command Log', 'Toggle Light/Dark Theme']) menu.click(menu.item('View', label));
-    expect(menu.sent).toEqual(['show-hosts', 'show-topology', 'toggle-log', 'toggle-theme']);
+    for (const label of ['Hosts', 'Topology', 'Experiments', 'Results', 'Toggle Command Log', 'Toggle Light/Dark Theme']) menu.click(menu.item('View', label));
+    expect(menu.sent).toEqual(['show-hosts', 'show-topology', 'show-experiments', 'show-results', 'toggle-log', 'toggle-theme']);
   });
 
   it('shows the developer tools only when not packaged', () => {

@@ -48,6 +48,8 @@ function viewMenu({ packaged, actions }: AppMenuOptions): MenuItemConstructorOpt
     submenu: [
       { label: 'Hosts', ...pageKey('Alt+1'), click: () => actions.sendToPage('show-hosts') },
       { label: 'Topology', ...pageKey('Alt+2'), click: () => actions.sendToPage('show-topology') },
+      { label: 'Experiments', ...pageKey('Alt+3'), click: () => actions.sendToPage('show-experiments') },
+      { label: 'Results', ...pageKey('Alt+4'), click: () => actions.sendToPage('show-results') },
       { type: 'separator' },
       { label: 'Toggle Command Log', ...pageKey('CmdOrCtrl+L'), click: () => actions.sendToPage('toggle-log') },
       { label: 'Toggle Light/Dark Theme', ...pageKey('CmdOrCtrl+Shift+L'), click: () => actions.sendToPage('toggle-theme') },

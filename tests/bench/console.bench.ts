@@ -14,36 +14,12 @@ import { startTestbed, type Testbed } from '../../src-main/core/testbed/testbed.
 import { launchChromium } from '../e2e/support/browser';
 import { startConsoleServer, type ConsoleServer } from '../e2e/support/console-server';
 import { testbedHost } from '../support/testbed-hosts';
+import { FRAME_MONITOR, stopMonitor, waitForCount, type FrameStats } from './page-frames';
 import { formatSummary, summarise } from './stats';
 
 const PAINT_RUNS = 7;
 const DIAGRAM_RUNS = 3;
 const CONTAINERS_PER_HOST = 100;
-
-const FRAME_MONITOR = `(() => {
-  const frames = { deltas: [], long: [], running: true };
-  window.__cnlabFrames = frames;
-  const observer = new PerformanceObserver((list) => { for (const entry of list.getEntries()) frames.long.push(entry.duration); });
-  observer.observe({ type: 'longtask' });
-  let last = performance.now();
-  const tick = (now) => { frames.deltas.push(now - last); last = now; if (frames.running) requestAnimationFrame(tick); else observer.disconnect(); };
-  requestAnimationFrame(tick);
-})()`;
-
-interface FrameStats {
-  maxFrameMs: number;
-  over50: number;
-  frames: number;
-  longTasks: number;
-  maxLongTaskMs: number;
-}
-
-async function stopMonitor(page: Page): Promise<FrameStats> {
-  const frames = await page.evaluate<{ deltas: number[]; long: number[] }>('(() => { const f = window.__cnlabFrames; f.running = false; return { deltas: f.deltas, long: f.long }; })()');
-  // The first gap spans the monitor's own start.
-  const deltas = frames.deltas.slice(1);
-  return { maxFrameMs: Math.max(0, ...deltas), over50: deltas.filter((delta) => delta > 50).length, frames: deltas.length, longTasks: frames.long.length, maxLongTaskMs: Math.max(0, ...frames.long) };
-}
 
 function topologyText(): string {
   return [
@@ -61,15 +37,6 @@ function topologyText(): string {
 
 const containersIn = (page: Page, state: string) => page.locator(`[data-testid="diagram-node"][data-node^="ctr:"][data-state="${state}"]`);
 const runningJobs = (page: Page) => page.locator('[data-testid="job-progress"], [data-testid="lab-job"][data-outcome="running"]');
-
-/** Polls a count from the page (waitForFunction would eval a string, which the console's CSP forbids). */
-async function waitForCount(count: () => Promise<number>, wanted: number, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while ((await count()) !== wanted) {
-    if (Date.now() > deadline) throw new Error(`waited ${timeoutMs} ms for a count of ${wanted}, have ${await count()}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
 async function firstPaint(browser: Browser, url: string, readySelector: string | null): Promise<{ fcp: number; ready: number }> {
   const context = await browser.newContext();

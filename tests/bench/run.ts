@@ -8,6 +8,7 @@ import { applyMarkdown, benchApply } from './apply.bench.ts';
 import { benchModes } from './modes.bench.ts';
 import { benchConsole } from './console.bench.ts';
 import { benchExampleExperiments, benchExperiment } from './experiment.bench.ts';
+import { benchExperimentsUi } from './experiments-ui.bench.ts';
 import { benchSshLatency, sshLatencyMarkdown } from './ssh-latency.bench.ts';
 
 const BENCHES: Record<string, () => Promise<string>> = {
@@ -17,6 +18,7 @@ const BENCHES: Record<string, () => Promise<string>> = {
   experiment: benchExperiment,
   examples: benchExampleExperiments,
   console: benchConsole,
+  'experiments-ui': benchExperimentsUi,
 };
 
 const FILE = join(__dirname, '..', '..', 'BENCHMARKS.md');

@@ -4,7 +4,7 @@ import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cachedListings } from '../../src-main/core/experiment/run-listing-index';
+import { cachedListings, type ListingCache } from '../../src-main/core/experiment/run-listing-index';
 import { compareRunCells } from '../../src-main/core/experiment/run-comparison';
 import { RunStore, type SampleLine } from '../../src-main/core/experiment/run-store';
 import { syntheticRun, writeSyntheticRuns } from '../support/synthetic-runs';
@@ -20,7 +20,13 @@ async function workspace(runs: number): Promise<{ store: RunStore; ids: string[]
   return { store: new RunStore(dir), ids: await writeSyntheticRuns(dir, runs) };
 }
 
-function countingCache(store: RunStore, states: Record<string, string> = {}) {
+interface TestListing {
+  runId: string;
+  state: string;
+  results: number;
+}
+
+function countingCache(store: RunStore, states: Record<string, string> = {}): { computed: string[]; cache: ListingCache<TestListing> } {
   const computed: string[] = [];
   return {
     computed,
@@ -30,7 +36,7 @@ function countingCache(store: RunStore, states: Record<string, string> = {}) {
         const lines = await store.folderOf(runId).readSamples();
         return { runId, state: states[runId] ?? 'completed', results: lines.filter((line) => line.type === 'result').length };
       },
-      cacheable: (listing: { state: string }) => listing.state !== 'running',
+      cacheable: (listing: TestListing) => listing.state !== 'running',
     },
   };
 }

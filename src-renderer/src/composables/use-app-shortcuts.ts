@@ -11,6 +11,8 @@ export interface ShortcutHelp {
 export const APP_SHORTCUTS: ShortcutHelp[] = [
   { keys: 'G then H  ·  Alt+1', action: 'Show Hosts' },
   { keys: 'Alt+2', action: 'Show Topology' },
+  { keys: 'Alt+3', action: 'Show Experiments' },
+  { keys: 'Alt+4', action: 'Show Results' },
   { keys: 'Ctrl/Cmd+L', action: 'Show or hide the command log' },
   { keys: 'Ctrl/Cmd+Shift+L', action: 'Switch light / dark theme' },
   { keys: '?', action: 'Show this help' },
@@ -21,6 +23,8 @@ export function useAppShortcuts(): void {
   const app = useAppStore();
   useShortcut(['g h', 'alt+1'], () => app.show('hosts'));
   useShortcut('alt+2', () => app.show('topology'));
+  useShortcut('alt+3', () => app.show('experiments'));
+  useShortcut('alt+4', () => app.show('results'));
   useShortcut('mod+l', () => app.toggleLog());
   useShortcut('mod+shift+l', () => app.toggleTheme());
   useShortcut('?', () => (app.helpOpen = !app.helpOpen));

@@ -9,7 +9,17 @@ import { useCommandLogStore } from './command-log-store';
 import { useHostsStore } from './hosts-store';
 import { useJobsStore } from './jobs-store';
 
-export type AppTab = 'hosts' | 'topology';
+export type AppTab = 'hosts' | 'topology' | 'experiments' | 'results';
+
+/** The tabs in order, as the top bar shows them (Alt+1 … Alt+4). */
+export const APP_TABS: readonly { tab: AppTab; label: string }[] = [
+  { tab: 'hosts', label: 'Hosts' },
+  { tab: 'topology', label: 'Topology' },
+  { tab: 'experiments', label: 'Experiments' },
+  { tab: 'results', label: 'Results' },
+];
+
+const MENU_TABS: Partial<Record<MenuAction, AppTab>> = { 'show-hosts': 'hosts', 'show-topology': 'topology', 'show-experiments': 'experiments', 'show-results': 'results' };
 
 export const THEME_STORAGE_KEY = 'cnlab-theme';
 
@@ -98,8 +108,8 @@ export const useAppStore = defineStore('app', () => {
   }
 
   function runMenuAction(action: MenuAction): void {
-    if (action === 'show-hosts') show('hosts');
-    else if (action === 'show-topology') show('topology');
+    const menuTab = MENU_TABS[action];
+    if (menuTab) show(menuTab);
     else if (action === 'toggle-log') toggleLog();
     else if (action === 'toggle-theme') toggleTheme();
     else if (action === 'save-workspace') saveRequests.value++;

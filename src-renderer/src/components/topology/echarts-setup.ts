@@ -1,8 +1,9 @@
-// Registers only the ECharts parts the Topology view draws (graph, heat-map, their components, canvas),
-// so the bundle does not carry all of ECharts. Imported by the chart components before they render.
+// Registers only the ECharts parts the console draws (graph, heat-map, lines, bars, error bars, their
+// components; canvas on screen, SVG for exports), so the bundle does not carry all of ECharts. Imported by
+// the chart components before they render.
 import { use } from 'echarts/core';
-import { GraphChart, HeatmapChart } from 'echarts/charts';
-import { GridComponent, TooltipComponent, VisualMapComponent } from 'echarts/components';
-import { CanvasRenderer } from 'echarts/renderers';
+import { BarChart, CustomChart, GraphChart, HeatmapChart, LineChart } from 'echarts/charts';
+import { GridComponent, LegendComponent, TitleComponent, TooltipComponent, VisualMapComponent } from 'echarts/components';
+import { CanvasRenderer, SVGRenderer } from 'echarts/renderers';
 
-use([GraphChart, HeatmapChart, GridComponent, TooltipComponent, VisualMapComponent, CanvasRenderer]);
+use([GraphChart, HeatmapChart, LineChart, BarChart, CustomChart, GridComponent, LegendComponent, TitleComponent, TooltipComponent, VisualMapComponent, CanvasRenderer, SVGRenderer]);
