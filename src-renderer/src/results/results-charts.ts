@@ -65,7 +65,8 @@ export function ciBarOption(run: RunView, palette: ChartPalette): Option | null 
   const scale = primaryScale(run);
   if (!scale) return null;
   const cells = run.cells.filter((cell) => cell.metrics[scale.name]);
-  const categories = cells.map((cell) => [cell.caseLabel, axisLabelOf(cell)].filter(Boolean).join('\n'));
+  // Values only under each bar ("bridge\n1400"): the axis names are in the table, and full names overlap.
+  const categories = cells.map((cell) => [cell.caseLabel, Object.values(cell.axisValues).map(String).join(' · ')].filter(Boolean).join('\n'));
   const bars = cells.map((cell) => {
     const summary = cell.metrics[scale.name];
     const noisy = summary?.noisy ?? false;

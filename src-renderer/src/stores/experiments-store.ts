@@ -229,6 +229,8 @@ export const useExperimentsStore = defineStore('experiments', () => {
         return;
       case 'run-progress': {
         progress.value = { done: event.done, total: event.total, elapsedMs: event.elapsedMs, etaMs: event.etaMs, cellId: event.cellId, warmup: event.warmup };
+        // The runner says "applying" per case but not when measuring resumes: a run starting means it has.
+        phase.value = 'running';
         for (const row of cells.value) if (row.status === 'running') row.status = row.failures.length > 0 && row.results === 0 ? 'failed' : 'done';
         rowOf(cellIndexOfKey(event.key), event.cellId).status = 'running';
         return;

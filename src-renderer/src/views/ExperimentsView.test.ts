@@ -4,7 +4,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { flushPromises, mount, type VueWrapper } from '@vue/test-utils';
 import { createPinia, setActivePinia } from 'pinia';
-import { defineComponent, h } from 'vue';
+import { defineComponent, h, watch } from 'vue';
 import type { ExperimentPlanView, HostView, LabApiEvent } from '@contract/lab-api';
 import { setLabApi } from '../api/lab-client';
 import { createFakeLabApi, type FakeLabApi } from '../test-support/fake-lab-api';
@@ -17,8 +17,8 @@ vi.mock('vue-echarts', () => ({
   default: defineComponent({
     name: 'VChartStub',
     props: { option: { type: Object, default: () => ({}) } },
-    setup: (_props, { expose }) => {
-      expose({ setOption: (option: (typeof drawn)[number]) => drawn.push(option) });
+    setup: (props) => {
+      watch(() => props.option, (option) => drawn.push(option as (typeof drawn)[number]), { immediate: true });
       return () => h('div', { 'data-testid': 'chart-stub' });
     },
   }),
