@@ -21,12 +21,14 @@ const SPEEDUP = 10;
 const RESULTS_RUNS = 10_000;
 const OPEN_REPEATS = 5;
 
-async function heapMb(page: Page): Promise<number> {
+/** Reads the renderer's used JS heap over one CDP session (enabling it once: enabling is not free). */
+async function heapReader(page: Page): Promise<() => Promise<number>> {
   const session = await page.context().newCDPSession(page);
   await session.send('Performance.enable');
-  const { metrics } = await session.send('Performance.getMetrics');
-  await session.detach();
-  return (metrics.find((metric) => metric.name === 'JSHeapUsedSize')?.value ?? 0) / 2 ** 20;
+  return async () => {
+    const { metrics } = await session.send('Performance.getMetrics');
+    return (metrics.find((metric) => metric.name === 'JSHeapUsedSize')?.value ?? 0) / 2 ** 20;
+  };
 }
 
 /** One simulated second: every cell's run reports its streams, and both hosts their CPU. */
@@ -50,17 +52,18 @@ async function liveSeries(page: Page, console: TestConsole): Promise<{ idle: Fra
   const emit = (event: LabApiEvent) => console.console.emit(event);
   emit({ type: 'job-started', jobId, kind: 'experiment', title: 'bench' });
   for (let cell = 0; cell < CELLS; cell++) emit({ type: 'run-progress', jobId, runId: 'bench-run', key: `${cell}.r1`, cellId: `mode${cell}`, warmup: false, done: cell, total: CELLS, elapsedMs: 0, etaMs: null });
-  const heapBefore = await heapMb(page);
+  const heapMb = await heapReader(page);
+  const heapBefore = await heapMb();
   let heapMax = heapBefore;
   await page.evaluate(FRAME_MONITOR);
   for (let t = 1; t <= SIMULATED_SECONDS; t++) {
     for (const event of secondOfEvents(jobId, t)) emit(event);
     await new Promise((resolve) => setTimeout(resolve, 1000 / SPEEDUP));
-    if (t % 60 === 0) heapMax = Math.max(heapMax, await heapMb(page));
+    if (t % 60 === 0) heapMax = Math.max(heapMax, await heapMb());
   }
   await page.waitForTimeout(1500);
   const live = await stopMonitor(page);
-  const heapAfter = await heapMb(page);
+  const heapAfter = await heapMb();
   emit({ type: 'job-finished', jobId, kind: 'experiment', outcome: 'succeeded', result: { kind: 'experiment', runId: 'bench-run', state: 'completed' } });
   return { idle, live, heapBefore, heapAfter, heapMax: Math.max(heapMax, heapAfter) };
 }

@@ -53,8 +53,11 @@ describe('runs list index', () => {
     expect(await cachedListings(store.dir, await store.list(), second.cache)).toEqual(listed);
     expect(second.computed).toEqual([]);
 
+    // A resumed run: new lines, and its record rewritten (every change of state rewrites it).
     const changed = ids[3] ?? '';
     await appendFile(join(store.dir, changed, 'samples.jsonl'), `${JSON.stringify({ type: 'result', key: '0.r9', cellIndex: 0, repetition: 9, warmup: false, startedAt: '', durationMs: 1, metrics: {} } satisfies SampleLine)}\n`);
+    const record = await readFile(join(store.dir, changed, 'run.json'), 'utf8');
+    await writeFile(join(store.dir, changed, 'run.json'), record.replace('"state":"completed"', '"state": "completed"'));
     const third = countingCache(store);
     const after = await cachedListings(store.dir, await store.list(), third.cache);
     expect(third.computed).toEqual([changed]);

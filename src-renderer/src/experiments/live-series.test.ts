@@ -2,7 +2,7 @@
 // extra streams fold into their cell's "other", CPU is kept apart, and drain reports only what moved.
 import { describe, expect, it } from 'vitest';
 import type { LiveSampleView } from '@contract/lab-api';
-import { LiveSeriesBuffer } from './live-series';
+import { displayPoints, LiveSeriesBuffer } from './live-series';
 
 const throughput = (t: number, source: string, value: number): LiveSampleView => ({ t, metric: 'throughputBitsPerSecond', value, source });
 
@@ -47,5 +47,21 @@ describe('LiveSeriesBuffer', () => {
     expect(buffer.drain().changed).toEqual([]);
     buffer.reset();
     expect(buffer.snapshot()).toEqual([]);
+  });
+});
+
+describe('displayPoints', () => {
+  it('draws the last minute as measured and averages older seconds per 10 s', () => {
+    const xs = Array.from({ length: 600 }, (_, index) => index + 1);
+    const points = displayPoints({ xs, ys: xs.map((x) => x * 2) });
+    // 1..540 in 10 s buckets (1-9, 10-19, …, 530-539, 540) and 541..600 one by one.
+    expect(points).toHaveLength(55 + 60);
+    expect(points[0]).toEqual([5, 10]);
+    expect(points[1]).toEqual([14.5, 29]);
+    expect(points.at(-61)).toEqual([540, 1080]);
+    expect(points.at(-60)).toEqual([541, 1082]);
+    expect(points.at(-1)).toEqual([600, 1200]);
+    expect(displayPoints({ xs: [1, 2], ys: [3, 4] })).toEqual([[1, 3], [2, 4]]);
+    expect(displayPoints({ xs: [], ys: [] })).toEqual([]);
   });
 });

@@ -127,3 +127,53 @@ export class LiveSeriesBuffer {
     this.throughputSeries = 0;
   }
 }
+
+export interface DisplayOptions {
+  /** The newest seconds drawn at full (1 s) resolution. Default 60. */
+  recentSeconds?: number;
+  /** Older points drawn as the mean of each bucket of this many seconds. Default 10. */
+  bucketSeconds?: number;
+}
+
+/**
+ * The points a chart draws for a series: the last minute as measured, everything before it averaged per
+ * 10 s. 64 series × 10 minutes is then about 64 × 114 points per redraw instead of 64 × 600, which is what
+ * keeps a software-rendered canvas under a frame's budget; the full seconds stay in the buffer.
+ */
+export function displayPoints(series: Pick<LiveSeries, 'xs' | 'ys'>, options: DisplayOptions = {}): [number, number][] {
+  const recent = options.recentSeconds ?? 60;
+  const bucket = options.bucketSeconds ?? 10;
+  const latest = series.xs[series.xs.length - 1];
+  if (latest === undefined) return [];
+  const cut = latest - recent;
+  const points: [number, number][] = [];
+  let bucketStart = Number.NaN;
+  let sumX = 0;
+  let sumY = 0;
+  let count = 0;
+  const flush = (): void => {
+    if (count > 0) points.push([sumX / count, sumY / count]);
+    sumX = 0;
+    sumY = 0;
+    count = 0;
+  };
+  for (let index = 0; index < series.xs.length; index++) {
+    const x = series.xs[index] ?? 0;
+    const y = series.ys[index] ?? 0;
+    if (x > cut) {
+      flush();
+      points.push([x, y]);
+      continue;
+    }
+    const start = Math.floor(x / bucket) * bucket;
+    if (start !== bucketStart) {
+      flush();
+      bucketStart = start;
+    }
+    sumX += x;
+    sumY += y;
+    count++;
+  }
+  flush();
+  return points;
+}
