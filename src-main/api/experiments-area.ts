@@ -133,6 +133,7 @@ export class ExperimentsArea {
       axes: [...new Set(record.cells.flatMap((cell) => Object.keys(cell.axisValues)))],
       modes: record.experiment.modes.map((entry) => ({ label: entry.label, mode: entry.mode })),
       baseline: record.experiment.baseline ?? null,
+      repetitions: record.experiment.repetitions,
       cells: details.cells,
       failures: details.failures.map((failure) => ({ key: failure.key, cellId: cellOf.get(failure.cellIndex) ?? '', message: failure.error.message })),
     };

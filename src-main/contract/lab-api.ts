@@ -206,6 +206,8 @@ export interface RunView {
   modes: { label: string; mode: string }[];
   /** The label of the case the others are compared with. */
   baseline: string | null;
+  /** Measured runs per cell the file asked for. */
+  repetitions: number;
   cells: RunCellView[];
   failures: { key: string; cellId: string; message: string }[];
 }

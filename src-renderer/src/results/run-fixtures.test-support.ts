@@ -17,7 +17,7 @@ function cell(cellIndex: number, caseLabel: string, axisValues: RunCellView['axi
 const vsBridge = (percentChange: number, low: number, high: number) => ({ label: 'bridge', comparison: { percentChange, ci95: { low, high }, significant: low > 0 || high < 0, pValue: 0.01, note: null }, note: null });
 
 function base(name: string, fields: Partial<RunView>): RunView {
-  return { runId: `20261122-100000-${name}`, name, state: 'completed', createdAt: '2026-11-22T10:00:00.000Z', workload: { tool: 'iperf3', protocol: 'tcp', duration: 3 }, axes: [], modes: [], baseline: null, cells: [], failures: [], ...fields };
+  return { runId: `20261122-100000-${name}`, name, state: 'completed', createdAt: '2026-11-22T10:00:00.000Z', workload: { tool: 'iperf3', protocol: 'tcp', duration: 3 }, axes: [], modes: [], baseline: null, repetitions: 2, cells: [], failures: [], ...fields };
 }
 
 export const THROUGHPUT_RUN: RunView = base('compare', {

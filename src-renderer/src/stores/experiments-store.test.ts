@@ -33,6 +33,7 @@ const runView = (cells: [string, number][]): RunView => ({
   axes: [],
   modes: [],
   baseline: null,
+  repetitions: 2,
   cells: cells.map(([cellId, runs], cellIndex) => ({ cellIndex, cellId, caseLabel: cellId, axisValues: {}, runs, failures: [], primary: { name: 'throughputBitsPerSecond', unit: 'bit/s', higherIsBetter: true }, metrics: {}, percentiles: {}, baseline: null })),
   failures: [],
 });
@@ -104,13 +105,16 @@ describe('experiments store', () => {
     expect(store.liveVersion).toBeGreaterThan(0);
     send({ type: 'run-outcome', jobId: 'job-1', runId: 'run-1', key: '0.r1', cellId: 'bridge', warmup: false, outcome: 'result', metrics: { throughputBitsPerSecond: 9e9 } });
     send({ type: 'run-progress', jobId: 'job-1', runId: 'run-1', key: '1.r1', cellId: 'vxlan', warmup: false, done: 1, total: 4, elapsedMs: 5000, etaMs: 15000 });
-    expect(store.cells.map((row) => row.status)).toEqual(['done', 'running']);
+    // One of bridge's two repetitions: random order comes back to it.
+    expect(store.cells.map((row) => row.status)).toEqual(['queued', 'running']);
     send({ type: 'run-outcome', jobId: 'job-1', runId: 'run-1', key: '1.r1', cellId: 'vxlan', warmup: false, outcome: 'failure', message: 'iperf3: connection refused' });
     // Another job's events never touch this run.
     send({ type: 'run-outcome', jobId: 'job-9', runId: 'run-9', key: '0.r1', cellId: 'bridge', warmup: false, outcome: 'result', metrics: {} });
+    send({ type: 'run-progress', jobId: 'job-1', runId: 'run-1', key: '0.r2', cellId: 'bridge', warmup: false, done: 2, total: 4, elapsedMs: 9000, etaMs: 9000 });
+    send({ type: 'run-outcome', jobId: 'job-1', runId: 'run-1', key: '0.r2', cellId: 'bridge', warmup: false, outcome: 'result', metrics: { throughputBitsPerSecond: 9.1e9 } });
     send({ type: 'job-finished', jobId: 'job-1', kind: 'experiment', outcome: 'failed', error: { code: 'workload-failed', message: 'every run of vxlan failed', details: { runId: 'run-1' } } });
     expect(store.phase).toBe('failed');
-    expect(store.cells.map((row) => [row.status, row.results])).toEqual([['done', 1], ['failed', 0]]);
+    expect(store.cells.map((row) => [row.status, row.results])).toEqual([['done', 2], ['failed', 0]]);
     expect(store.cells[1]?.failures[0]?.message).toMatch(/connection refused/);
     expect(store.error).toMatch(/vxlan failed/);
     expect(store.resumable).toBe('run-1');

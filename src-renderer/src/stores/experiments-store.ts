@@ -74,6 +74,8 @@ export const useExperimentsStore = defineStore('experiments', () => {
   const error = ref<string | null>(null);
   /** Bumped when live data arrived; charts read the buffers (which are not reactive: 64 series × 600 points). */
   const liveVersion = ref(0);
+  /** Measured runs each cell gets (adaptive runs may add more): when a cell counts as done. */
+  const repetitions = ref(1);
   // markRaw: through the store's reactive proxy every read of 64 × 600 points costs a Proxy trap (ten
   // times the work itself, measured); the charts follow liveVersion instead.
   const live = markRaw(new LiveSeriesBuffer());
@@ -188,6 +190,7 @@ export const useExperimentsStore = defineStore('experiments', () => {
     const current = plan.value;
     if (!current) return;
     const source = text.value;
+    repetitions.value = current.repetitions;
     await launch(queuedRows(current.cells), null, () => useLabApi().startExperiment({ text: source }), `Run ${current.name}`);
   }
 
@@ -195,6 +198,7 @@ export const useExperimentsStore = defineStore('experiments', () => {
     const target = resumable.value;
     if (!target) return;
     const view = await useLabApi().getRun({ runId: target });
+    repetitions.value = view.repetitions;
     const rows = queuedRows(view.cells.map((cell) => ({ cellId: cell.cellId, caseLabel: cell.caseLabel })));
     for (const row of rows) {
       const done = view.cells[row.cellIndex];
@@ -211,6 +215,16 @@ export const useExperimentsStore = defineStore('experiments', () => {
   /** Resume a stored run from the Results view. */
   function offerResume(target: string): void {
     if (!running.value) resumable.value = target;
+  }
+
+  /**
+   * A cell no run is measuring now: done with all its repetitions, failed when its runs only failed, else
+   * still queued (random order comes back to it; a cancelled run leaves it for Resume).
+   */
+  function settledStatus(row: CellStatusRow): CellRunStatus {
+    if (row.results >= repetitions.value) return 'done';
+    if (row.failures.length > 0 && row.results === 0) return 'failed';
+    return 'queued';
   }
 
   /** The cell's row; a run followed from its events alone (page reloaded mid-run) grows its rows as they come. */
@@ -233,7 +247,7 @@ export const useExperimentsStore = defineStore('experiments', () => {
         progress.value = { done: event.done, total: event.total, elapsedMs: event.elapsedMs, etaMs: event.etaMs, cellId: event.cellId, warmup: event.warmup };
         // The runner says "applying" per case but not when measuring resumes: a run starting means it has.
         phase.value = 'running';
-        for (const row of cells.value) if (row.status === 'running') row.status = row.failures.length > 0 && row.results === 0 ? 'failed' : 'done';
+        for (const row of cells.value) if (row.status === 'running') row.status = settledStatus(row);
         rowOf(cellIndexOfKey(event.key), event.cellId).status = 'running';
         return;
       }
@@ -265,12 +279,10 @@ export const useExperimentsStore = defineStore('experiments', () => {
   }
 
   function finish(event: Extract<LabApiEvent, { type: 'job-finished' }>): void {
-    for (const row of cells.value) if (row.status === 'running') row.status = row.results > 0 ? 'done' : 'failed';
-    for (const row of cells.value) if (row.status !== 'queued' && row.failures.length > 0 && row.results === 0) row.status = 'failed';
+    for (const row of cells.value) row.status = settledStatus(row);
     const stoppedRun = (event.error?.details?.runId as string | undefined) ?? runId.value;
     if (event.outcome === 'succeeded') {
       phase.value = 'completed';
-      for (const row of cells.value) if (row.status === 'queued' && row.results > 0) row.status = 'done';
     } else {
       phase.value = event.outcome;
       error.value = event.outcome === 'failed' ? (event.error?.message ?? 'the run failed') : null;

@@ -39,7 +39,7 @@ beforeEach(() => {
     listHosts: () => Promise.resolve(hosts),
     planExperiment: () => Promise.resolve(plan),
     startExperiment: () => Promise.resolve({ jobId: 'job-1', kind: 'experiment' }),
-    getRun: () => Promise.resolve({ runId: 'run-1', name: 'compare', state: 'cancelled', createdAt: '', workload: {}, axes: [], modes: [], baseline: null, cells: [], failures: [] }),
+    getRun: () => Promise.resolve({ runId: 'run-1', name: 'compare', state: 'cancelled', createdAt: '', workload: {}, axes: [], modes: [], baseline: null, repetitions: 2, cells: [], failures: [] }),
     resumeRun: () => Promise.resolve({ jobId: 'job-2', kind: 'experiment' }),
     cancelJob: () => Promise.resolve(),
   });
