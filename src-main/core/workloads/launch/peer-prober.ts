@@ -106,7 +106,7 @@ export async function startPeerProber(ctx: WorkloadContext, where: { host: strin
       // Under load the writer's exit status can be lost (seen once in CI as "exit code null") after the
       // prober got the line: the prober's own "go" says whether the signal arrived.
       if (result.code !== 0 && !(await sawLine('go', GO_ECHO_WAIT_MS))) {
-        throw new CnlabError('workload-failed', `host ${where.host}: could not signal the launch prober (exit code ${String(result.code)}${result.stderr.trim() ? `: ${result.stderr.trim().split('\n').slice(-1).join('')}` : ''})`);
+        throw new CnlabError('workload-failed', `host ${where.host}: could not signal the launch prober (exit code ${String(result.code)}${result.signal ? `, ${result.signal}` : ''}${result.stderr.trim() ? `: ${result.stderr.trim().split('\n').slice(-1).join('')}` : ''})`);
       }
       return elapsed;
     },
