@@ -152,7 +152,11 @@ function runOnChannel(connection: SshConnection, command: string, sudo: boolean,
         opened.on('exit', (code: number | null, signal?: string) => {
           exit = { code: typeof code === 'number' ? code : null, signal: signal ?? null };
         });
-        opened.on('close', () => {
+        // ssh2 emits 'exit' while it reads the packets, and a fast command's exit status can arrive in the
+        // same read as the exec reply: before the promise above handed us the channel, so no listener heard
+        // it (CI saw `hostname` "exit null" with its output). 'close' comes later and repeats the status.
+        opened.on('close', (code?: number | null, signal?: string) => {
+          if (!exit && (typeof code === 'number' || typeof signal === 'string')) exit = { code: typeof code === 'number' ? code : null, signal: signal ?? null };
           if (exit) return finish(null);
           // No exit status: the session died with its connection (sshd killed, host gone).
           setImmediate(() => finish(connection.isOpen ? null : lostError()));
