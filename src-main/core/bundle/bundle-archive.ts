@@ -1,0 +1,203 @@
+// The archive layer of result bundles: a gzip'd tar of plain files with a SHA256SUMS file, written
+// atomically, and read as if hostile. Reading checks every entry's header before its body (only regular
+// files and folders, relative paths without "..", sizes within limits), verifies every checksum, and only
+// then writes anything, each file inside the target folder and nowhere else.
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, open } from 'node:fs/promises';
+import { dirname, posix, relative, resolve, sep } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { Header, Pax, Parser, type ReadEntry } from 'tar';
+import { CnlabError } from '../errors';
+import { writeFileAtomic } from '../fs/atomic-write';
+
+export const CHECKSUMS_FILE = 'SHA256SUMS';
+
+export interface BundleFile {
+  /** Relative POSIX path inside the bundle, e.g. "runs/2026…/samples.jsonl". */
+  path: string;
+  content: Buffer;
+}
+
+export interface ArchiveLimits {
+  maxFileBytes: number;
+  maxTotalBytes: number;
+  maxEntries: number;
+}
+
+/** Generous for 1,000 runs of raw tool output (about 50 MB), far below what would exhaust a laptop. */
+export const DEFAULT_LIMITS: ArchiveLimits = { maxFileBytes: 512 * 2 ** 20, maxTotalBytes: 2 * 2 ** 30, maxEntries: 200_000 };
+
+const SAFE_SEGMENT = /^[A-Za-z0-9._@+-][A-Za-z0-9._@+ -]*$/;
+
+function refused(archive: string, path: string, why: string): CnlabError {
+  return new CnlabError('invalid-input', `${archive}: entry ${JSON.stringify(path)} ${why}: this bundle was not written by cnlab or was tampered with; nothing was extracted`, { entry: path });
+}
+
+/** The entry path as cnlab writes them, or a refusal naming it: relative, no "..", plain names only. */
+export function checkEntryPath(archive: string, path: string): string {
+  const trimmed = path.replace(/\/+$/, '');
+  if (trimmed === '' || trimmed.startsWith('/') || /^[A-Za-z]:/.test(trimmed) || trimmed.includes('\\')) throw refused(archive, path, 'has an absolute path');
+  const segments = trimmed.split('/');
+  if (segments.some((segment) => segment === '..' || segment === '.')) throw refused(archive, path, 'leaves its folder ("..")');
+  if (!segments.every((segment) => SAFE_SEGMENT.test(segment))) throw refused(archive, path, 'has characters cnlab never writes in a name');
+  return trimmed;
+}
+
+function sha256(content: Buffer): string {
+  return createHash('sha256').update(content).digest('hex');
+}
+
+/** SHA256SUMS as sha256sum writes it (two spaces, sorted by path), so `sha256sum -c` checks a bundle too. */
+export function checksumsText(files: readonly BundleFile[]): string {
+  return [...files]
+    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
+    .map((file) => `${sha256(file.content)}  ${file.path}\n`)
+    .join('');
+}
+
+function tarEntry(path: string, content: Buffer, mtime: Date): Buffer[] {
+  const data = { path, mode: 0o644, size: content.length, mtime, type: 'File' as const, uid: 0, gid: 0 };
+  const header = new Header(data);
+  const blocks: Buffer[] = [];
+  // Paths over 100 bytes need a PAX record before the header (the header keeps a truncated name).
+  if (header.encode()) blocks.push(new Pax(data).encode());
+  blocks.push(header.block as Buffer, content, Buffer.alloc((512 - (content.length % 512)) % 512));
+  return blocks;
+}
+
+/** Writes the files and their SHA256SUMS as a .tar.gz, atomically (a crash leaves the old file or none). */
+export async function writeBundleArchive(file: string, files: readonly BundleFile[], mtime = new Date()): Promise<void> {
+  const seen = new Set<string>();
+  for (const entry of files) {
+    checkEntryPath(file, entry.path);
+    if (entry.path === CHECKSUMS_FILE) throw new CnlabError('internal', `${CHECKSUMS_FILE} is written by the archive itself`);
+    if (seen.has(entry.path)) throw new CnlabError('internal', `bundle entry ${entry.path} given twice`);
+    seen.add(entry.path);
+  }
+  const all = [...files, { path: CHECKSUMS_FILE, content: Buffer.from(checksumsText(files)) }];
+  const blocks = all.flatMap((entry) => tarEntry(entry.path, entry.content, mtime));
+  blocks.push(Buffer.alloc(1024));
+  await writeFileAtomic(file, gzipSync(Buffer.concat(blocks)));
+}
+
+/** Every entry's header is judged before its body is read: a 1 TB size claim is refused, never awaited. */
+function judgeEntry(archive: string, entry: ReadEntry, limits: ArchiveLimits, totals: { bytes: number; entries: number }): string | null {
+  totals.entries++;
+  if (totals.entries > limits.maxEntries) throw refused(archive, entry.path, `is one entry too many (over ${limits.maxEntries})`);
+  if (entry.type === 'Directory') {
+    checkEntryPath(archive, entry.path);
+    return null;
+  }
+  if (entry.type !== 'File' && entry.type !== 'OldFile' && entry.type !== 'ContiguousFile') throw refused(archive, entry.path, `is a ${entry.type}, and a bundle holds only files`);
+  const path = checkEntryPath(archive, entry.path);
+  if (entry.size > limits.maxFileBytes) throw refused(archive, entry.path, `declares ${entry.size} bytes, over the ${limits.maxFileBytes}-byte limit for one file`);
+  totals.bytes += entry.size;
+  if (totals.bytes > limits.maxTotalBytes) throw refused(archive, entry.path, `brings the bundle over ${limits.maxTotalBytes} bytes`);
+  return path;
+}
+
+/** Reads every file of the archive into memory, checking each entry as it comes. */
+async function readEntries(archive: string, limits: ArchiveLimits): Promise<Map<string, Buffer>> {
+  const files = new Map<string, Buffer>();
+  const totals = { bytes: 0, entries: 0 };
+  await new Promise<void>((resolvePromise, reject) => {
+    let failed = false;
+    const fail = (error: unknown): void => {
+      if (failed) return;
+      failed = true;
+      input.destroy();
+      reject(error instanceof CnlabError ? error : new CnlabError('invalid-input', `${archive} is not a readable .tar.gz bundle (${(error as Error).message})`));
+    };
+    const parser = new Parser({
+      strict: true,
+      onReadEntry: (entry: ReadEntry) => {
+        let path: string | null;
+        try {
+          path = judgeEntry(archive, entry, limits, totals);
+        } catch (error) {
+          entry.resume();
+          fail(error);
+          return;
+        }
+        if (path === null) {
+          entry.resume();
+          return;
+        }
+        if (files.has(path)) {
+          fail(refused(archive, path, 'appears twice'));
+          return;
+        }
+        const chunks: Buffer[] = [];
+        const name = path;
+        entry.on('data', (chunk: Buffer) => chunks.push(chunk));
+        entry.on('end', () => files.set(name, Buffer.concat(chunks)));
+      },
+    });
+    parser.on('error', fail);
+    parser.on('end', () => {
+      if (!failed) resolvePromise();
+    });
+    const input = createReadStream(archive);
+    input.on('error', (error) => fail(new CnlabError('not-found', `cannot read bundle ${archive}: ${error.message}`)));
+    input.pipe(parser);
+  });
+  return files;
+}
+
+/** Checks SHA256SUMS against every file: a missing, extra or modified file is named. */
+function verifyChecksums(archive: string, files: ReadonlyMap<string, Buffer>): void {
+  const sums = files.get(CHECKSUMS_FILE);
+  if (!sums) throw new CnlabError('invalid-input', `${archive} has no ${CHECKSUMS_FILE}: it is not a cnlab bundle, or it was cut short`);
+  const listed = new Map<string, string>();
+  for (const line of sums.toString('utf8').split('\n').filter((text) => text.trim() !== '')) {
+    const match = /^([0-9a-f]{64}) {2}(.+)$/.exec(line);
+    if (!match?.[1] || !match[2]) throw new CnlabError('invalid-input', `${archive}: ${CHECKSUMS_FILE} has a malformed line ${JSON.stringify(line.slice(0, 80))}`);
+    listed.set(match[2], match[1]);
+  }
+  for (const [path, content] of files) {
+    if (path === CHECKSUMS_FILE) continue;
+    const expected = listed.get(path);
+    if (!expected) throw new CnlabError('invalid-input', `${archive}: ${path} is not listed in ${CHECKSUMS_FILE}: a file was added to the bundle after it was written`, { entry: path });
+    if (sha256(content) !== expected) throw new CnlabError('invalid-input', `${archive}: ${path} does not match its checksum in ${CHECKSUMS_FILE}: the file was modified or damaged`, { entry: path });
+  }
+  for (const path of listed.keys()) {
+    if (!files.has(path)) throw new CnlabError('invalid-input', `${archive}: ${path} is listed in ${CHECKSUMS_FILE} but missing from the bundle`, { entry: path });
+  }
+}
+
+/** Reads and verifies a bundle without writing anything: its files by path (SHA256SUMS left out). */
+export async function readBundleArchive(archive: string, limits: ArchiveLimits = DEFAULT_LIMITS): Promise<Map<string, Buffer>> {
+  const files = await readEntries(archive, limits);
+  verifyChecksums(archive, files);
+  files.delete(CHECKSUMS_FILE);
+  return files;
+}
+
+/**
+ * Verifies the bundle, then writes its files under `targetDir` (which must not exist yet): each path is
+ * resolved and checked to stay inside, and opened exclusively so no existing file or link is followed.
+ */
+export async function extractBundleArchive(archive: string, targetDir: string, limits: ArchiveLimits = DEFAULT_LIMITS): Promise<string[]> {
+  const files = await readBundleArchive(archive, limits);
+  const root = resolve(targetDir);
+  await mkdir(dirname(root), { recursive: true });
+  await mkdir(root).catch((error: NodeJS.ErrnoException) => {
+    throw new CnlabError('invalid-input', error.code === 'EEXIST' ? `${root} already exists: import into a new folder` : `cannot create ${root}: ${error.message}`);
+  });
+  const written: string[] = [];
+  for (const [path, content] of files) {
+    const target = resolve(root, ...path.split('/'));
+    const inside = relative(root, target);
+    if (inside.startsWith('..') || inside.startsWith(sep) || inside === '') throw refused(archive, path, 'would land outside the target folder');
+    await mkdir(dirname(target), { recursive: true });
+    const handle = await open(target, 'wx', 0o644);
+    try {
+      await handle.writeFile(content);
+    } finally {
+      await handle.close();
+    }
+    written.push(posix.join(...path.split('/')));
+  }
+  return written.sort();
+}
