@@ -1,0 +1,87 @@
+// `cnlab bundle export|verify|import`: result bundles from a terminal, thin over core/bundle. Export writes
+// the named runs of the workspace into one .tar.gz; verify checks every entry and checksum and writes
+// nothing; import verifies first, then extracts into the workspace's imports/ folder (a new folder each time).
+import { homedir } from 'node:os';
+import { basename, join } from 'node:path';
+import type { Command } from 'commander';
+import { readFile } from 'node:fs/promises';
+import { extractBundleArchive, readBundleArchive } from '../core/bundle/bundle-archive';
+import { exportRunBundle, type BundleManifest } from '../core/bundle/run-bundle';
+import { CnlabError } from '../core/errors';
+import { RunStore } from '../core/experiment/run-store';
+import { resolveWorkspaceDir } from '../core/workspace/paths';
+import type { GlobalOptions } from './cli-context';
+import { formatTable, printJson, type CliIo } from './output';
+
+function workspaceOf(globals: GlobalOptions): string {
+  return resolveWorkspaceDir(globals.workspace, { env: process.env, homeDir: process.env.HOME || homedir() });
+}
+
+function manifestOf(text: string | undefined, file: string): BundleManifest {
+  if (!text) throw new CnlabError('invalid-input', `${file} has no manifest.json: it is not a cnlab result bundle`);
+  try {
+    return JSON.parse(text) as BundleManifest;
+  } catch (error) {
+    throw new CnlabError('invalid-input', `${file}: manifest.json is not valid JSON (${(error as Error).message})`);
+  }
+}
+
+function runsTable(manifest: BundleManifest): string {
+  return formatTable(['RUN', 'EXPERIMENT', 'STATE', 'CREATED'], manifest.runs.map((run) => [run.runId, run.name, run.state, run.createdAt])).trimEnd();
+}
+
+/** imports/<bundle name>, or -2, -3… when that folder exists: an import never replaces anything. */
+function importFolder(workspaceDir: string, file: string, attempt: number): string {
+  const name = basename(file).replace(/\.tar\.gz$|\.tgz$/, '').replace(/[^A-Za-z0-9._-]+/g, '-') || 'bundle';
+  return join(workspaceDir, 'imports', attempt === 0 ? name : `${name}-${attempt + 1}`);
+}
+
+/** Extracts into the first free imports/ folder: a second import of the same file gets its own. */
+async function importIntoWorkspace(workspaceDir: string, file: string): Promise<{ target: string; written: string[] }> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const target = importFolder(workspaceDir, file, attempt);
+    try {
+      return { target, written: await extractBundleArchive(file, target) };
+    } catch (error) {
+      if (!(error instanceof CnlabError && /already exists/.test(error.message))) throw error;
+    }
+  }
+  throw new CnlabError('io', `${join(workspaceDir, 'imports')} holds 100 imports of ${basename(file)}: remove some`);
+}
+
+export function registerBundleCommands(program: Command, io: CliIo, globals: () => GlobalOptions): void {
+  const bundle = program.command('bundle').description('export, verify and import result bundles (.tar.gz with SHA256SUMS)');
+
+  bundle
+    .command('export')
+    .description('write runs of the workspace into one bundle')
+    .argument('<runs...>', 'run ids (or unique prefixes), see `cnlab runs list`')
+    .requiredOption('-o, --output <file>', 'the bundle to write (.tar.gz)')
+    .action(async (runs: string[], options: { output: string }) => {
+      const manifest = await exportRunBundle(new RunStore(workspaceOf(globals())), runs, options.output);
+      if (globals().json) return printJson(io, { ok: true, file: options.output, manifest });
+      io.stdout(`wrote ${options.output}: ${manifest.runs.length} run${manifest.runs.length === 1 ? '' : 's'}\n${runsTable(manifest)}\n`);
+    });
+
+  bundle
+    .command('verify')
+    .description('check every entry and checksum of a bundle; writes nothing')
+    .argument('<file>', 'the bundle')
+    .action(async (file: string) => {
+      const files = await readBundleArchive(file);
+      const manifest = manifestOf(files.get('manifest.json')?.toString('utf8'), file);
+      if (globals().json) return printJson(io, { ok: true, files: files.size, manifest });
+      io.stdout(`${file}: ok, ${files.size} files match SHA256SUMS (bundle format ${manifest.bundleFormat}, cnlab ${manifest.cnlabVersion})\n${runsTable(manifest)}\n`);
+    });
+
+  bundle
+    .command('import')
+    .description('verify a bundle, then extract it into the workspace (imports/<name>/), read-only')
+    .argument('<file>', 'the bundle')
+    .action(async (file: string) => {
+      const { target, written } = await importIntoWorkspace(workspaceOf(globals()), file);
+      const manifest = manifestOf(await readFile(join(target, 'manifest.json'), 'utf8').catch(() => undefined), file);
+      if (globals().json) return printJson(io, { ok: true, folder: target, files: written.length, manifest });
+      io.stdout(`imported ${file} into ${target} (${written.length} files)\n${runsTable(manifest)}\n`);
+    });
+}
