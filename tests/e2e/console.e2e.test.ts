@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { startTestbed, type Testbed } from '../../src-main/core/testbed/testbed.ts';
-import { launchChromium, screenshotter } from './support/browser';
+import { launchChromium, newConsolePage, screenshotter } from './support/browser';
 import { startConsoleServer, type ConsoleServer } from './support/console-server';
 import * as flow from './support/new-user-flow';
 
@@ -22,9 +22,7 @@ beforeAll(async () => {
   testbed = await startTestbed({ hosts: 2 });
   server = await startConsoleServer();
   browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-  page.setDefaultTimeout(15_000);
-  page.on('pageerror', (error) => pageErrors.push(error.message));
+  page = await newConsolePage(browser, { viewport: { width: 1440, height: 900 } }, 15_000, pageErrors);
 }, 180_000);
 
 afterAll(async () => {

@@ -4,7 +4,7 @@
 import { readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium, screenshotter } from './support/browser';
+import { launchChromium, newConsolePage, screenshotter } from './support/browser';
 import { startConsoleServer, type ConsoleServer } from './support/console-server';
 import { run } from '../../src-main/core/testbed/exec.ts';
 
@@ -31,9 +31,7 @@ beforeAll(async () => {
   before = testbedDirs();
   server = await startConsoleServer();
   browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-  page.setDefaultTimeout(20_000);
-  page.on('pageerror', (error) => pageErrors.push(error.message));
+  page = await newConsolePage(browser, { viewport: { width: 1440, height: 900 } }, 20_000, pageErrors);
 }, 120_000);
 
 afterAll(async () => {

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { startTestbed, type Testbed } from '../../src-main/core/testbed/testbed.ts';
 import { experimentLeftovers } from '../support/lab-checks';
-import { ARTIFACTS, launchChromium, screenshotter } from './support/browser';
+import { ARTIFACTS, launchChromium, newConsolePage, screenshotter } from './support/browser';
 import { startConsoleServer, type ConsoleServer } from './support/console-server';
 import * as flow from './support/new-user-flow';
 
@@ -24,9 +24,7 @@ beforeAll(async () => {
   testbed = await startTestbed({ hosts: 2 });
   server = await startConsoleServer();
   browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1600, height: 1000 }, acceptDownloads: true });
-  page.setDefaultTimeout(15_000);
-  page.on('pageerror', (error) => pageErrors.push(error.message));
+  page = await newConsolePage(browser, { viewport: { width: 1600, height: 1000 }, acceptDownloads: true }, 15_000, pageErrors);
 }, 180_000);
 
 afterAll(async () => {
@@ -100,7 +98,7 @@ describe('bridge vs macvlan vs vxlan, from the UI', () => {
     await shot(page, 'completed');
   });
 
-  it('reads the paper-style throughput table: three modes, medians with intervals, % vs bridge; CI bars drawn', async () => {
+  it('reads the paper-style throughput table: three modes, medians with intervals, % vs bridge; the bar chart is on screen', async () => {
     await byTestId('nav-results').click();
     const table = byTestId('table-throughput');
     await table.waitFor();
@@ -113,7 +111,7 @@ describe('bridge vs macvlan vs vxlan, from the UI', () => {
     await shot(page, 'results');
   });
 
-  it('exports the table as CSV and the bar chart as SVG', async () => {
+  it('exports the table as CSV and the bar chart, with its 95% error bars, as SVG', async () => {
     const csv = await saveDownload(() => byTestId('csv-throughput').click(), 'throughput.csv');
     const lines = csv.trim().split(/\r?\n/);
     expect(lines).toHaveLength(7);
@@ -122,6 +120,8 @@ describe('bridge vs macvlan vs vxlan, from the UI', () => {
     const svg = await saveDownload(() => byTestId('svg-ci-bars').click(), 'ci-bars.svg');
     expect(svg).toMatch(/^<svg[\s\S]*<path[\s\S]*<\/svg>$/);
     expect(svg).toContain('vxlan');
+    // 6 bars, and 6 error bars of 3 strokes each (stem and two caps).
+    expect((svg.match(/<path/g) ?? []).length).toBeGreaterThanOrEqual(6 + 18);
   });
 
   it('measures launch time per mode and reads the launch-time table with its steps', async () => {

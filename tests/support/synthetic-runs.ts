@@ -7,7 +7,7 @@ import { experimentFingerprint, parseExperimentText } from '../../src-main/core/
 import { planRuns } from '../../src-main/core/experiment/matrix';
 import { newRunRecord, type RunRecord, type SampleLine } from '../../src-main/core/experiment/run-store';
 
-export const SYNTHETIC_EXPERIMENT = `v: 1
+const SYNTHETIC_EXPERIMENT = `v: 1
 kind: experiment
 name: synthetic
 hosts: [h1, h2]

@@ -44,8 +44,8 @@ function resultsCsv(rows: (string | number)[][]): string {
   return [header, ...rows].map((row) => row.map(csvField).join(',')).join('\n').concat('\n');
 }
 
-/** The bundle's files for `runIds` (each must be a run of `store`). */
-export async function collectRunBundle(store: RunStore, runIds: readonly string[], now = new Date()): Promise<BundleFile[]> {
+/** The bundle's files for `runIds` (each must be a run of `store`), and the manifest among them. */
+export async function collectRunBundle(store: RunStore, runIds: readonly string[], now = new Date()): Promise<{ files: BundleFile[]; manifest: BundleManifest }> {
   if (runIds.length === 0) throw new CnlabError('usage', 'name at least one run to bundle (see `cnlab runs list`)');
   const files: BundleFile[] = [];
   const manifest: BundleManifest = { bundleFormat: BUNDLE_FORMAT, cnlabVersion: CNLAB_VERSION, createdAt: now.toISOString(), runs: [] };
@@ -64,11 +64,11 @@ export async function collectRunBundle(store: RunStore, runIds: readonly string[
   }
   files.push({ path: 'manifest.json', content: Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`) });
   files.push({ path: 'results.csv', content: Buffer.from(resultsCsv(csvRows)) });
-  return files;
+  return { files, manifest };
 }
 
 export async function exportRunBundle(store: RunStore, runIds: readonly string[], outFile: string): Promise<BundleManifest> {
-  const files = await collectRunBundle(store, runIds);
+  const { files, manifest } = await collectRunBundle(store, runIds);
   await writeBundleArchive(outFile, files);
-  return JSON.parse((files.find((file) => file.path === 'manifest.json') as BundleFile).content.toString('utf8')) as BundleManifest;
+  return manifest;
 }

@@ -20,8 +20,6 @@ export interface VirtualRows {
   offsetTop: Ref<number>;
   totalHeight: Ref<number>;
   onScroll: () => void;
-  /** Brings row `index` into view. */
-  scrollTo: (index: number) => void;
 }
 
 export function useVirtualRows(container: Ref<HTMLElement | null>, count: Ref<number>, options: VirtualRowsOptions): VirtualRows {
@@ -55,13 +53,5 @@ export function useVirtualRows(container: Ref<HTMLElement | null>, count: Ref<nu
   );
   onScopeDispose(() => observer?.disconnect());
 
-  function scrollTo(index: number): void {
-    const element = container.value;
-    if (!element) return;
-    const top = index * options.rowHeight;
-    if (top < element.scrollTop || top + options.rowHeight > element.scrollTop + viewHeight.value) element.scrollTop = Math.max(0, top - viewHeight.value / 2);
-    measure();
-  }
-
-  return { start, end, offsetTop, totalHeight, onScroll: measure, scrollTo };
+  return { start, end, offsetTop, totalHeight, onScroll: measure };
 }

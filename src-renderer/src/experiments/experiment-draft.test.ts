@@ -4,7 +4,6 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import {
   draftProblems,
-  estimateLabel,
   experimentDraftToData,
   experimentDraftToYaml,
   matrixSize,
@@ -287,11 +286,5 @@ describe('matrix size and estimate', () => {
     // Axes the kind does not use do not multiply.
     expect(matrixSize(draft({ workload: 'launch', sizes: [64, 128], counts: [1, 2], protocols: ['tcp', 'udp'] }))).toEqual({ cells: 3, runs: 9 });
     expect(matrixSize(draft({ cases: [] }))).toEqual({ cells: 0, runs: 0 });
-  });
-
-  it('says the estimate in minutes and seconds', () => {
-    expect(estimateLabel(150)).toBe('about 2 min 30 s');
-    expect(estimateLabel(40)).toBe('about 40 s');
-    expect(estimateLabel(3900)).toBe('about 1 h 5 min');
   });
 });

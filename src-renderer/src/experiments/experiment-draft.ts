@@ -2,7 +2,6 @@
 // best-effort reading of YAML back into the form, form-level problems with their fix, and the matrix size.
 import { Document, isMap, isSeq, parseDocument } from 'yaml';
 import { MODES, OBJECT_NAME_PATTERN, type NetworkMode } from '@contract/topology';
-import { formatDuration } from './format-duration';
 
 export const BASELINE = 'baseline';
 export type CaseMode = NetworkMode | typeof BASELINE;
@@ -261,10 +260,6 @@ export function experimentDraftToYaml(draft: ExperimentDraft): string {
   const axes = document.get('axes');
   if (isMap(axes)) for (const pair of axes.items) if (isSeq(pair.value)) pair.value.flow = true;
   return document.toString({ lineWidth: 0 });
-}
-
-export function estimateLabel(seconds: number): string {
-  return formatDuration(seconds);
 }
 
 export function matrixSize(draft: ExperimentDraft): { cells: number; runs: number } {

@@ -7,6 +7,7 @@ describe('formatDuration', () => {
     expect(formatDuration(150)).toBe('about 2 min 30 s');
     expect(formatDuration(120, false)).toBe('2 min');
     expect(formatDuration(3 * 3600 + 5 * 60 + 7)).toBe('about 3 h 5 min');
+    expect(formatDuration(3900)).toBe('about 1 h 5 min');
     expect(formatDuration(-3, false)).toBe('0 s');
   });
 });

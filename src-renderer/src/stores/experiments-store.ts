@@ -121,11 +121,19 @@ export const useExperimentsStore = defineStore('experiments', () => {
     } else formUnavailable.value = reading.reason;
   }
 
-  /** The form for these inventory hosts when the page opens with nothing saved (or the saved text). */
+  let initialised = false;
+
+  /**
+   * The form for these inventory hosts when the page first opens with nothing saved (else the saved text);
+   * later visits keep what the store holds and only plan again (the hosts' facts may have changed).
+   */
   function initialise(hosts: string[]): void {
-    const saved = storedText();
-    if (saved) setText(saved);
-    else draft.value = newExperimentDraft(hosts);
+    if (!initialised) {
+      initialised = true;
+      const saved = storedText();
+      if (saved) setText(saved);
+      else draft.value = newExperimentDraft(hosts);
+    }
     schedulePlan();
   }
 

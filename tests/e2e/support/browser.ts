@@ -2,7 +2,7 @@
 // headless, plus a screenshot helper that keeps each step's picture under test-artifacts/e2e/.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
 
 export const CHROMIUM = process.env.CNLAB_CHROMIUM ?? '/usr/bin/chromium';
 export const ARTIFACTS = join(__dirname, '..', '..', '..', 'test-artifacts', 'e2e');
@@ -26,4 +26,12 @@ export function screenshotter(suite: string): (page: Page, step: string) => Prom
     await page.screenshot({ path, fullPage: true });
     return path;
   };
+}
+
+/** A console tab: a new page with a default wait and every uncaught page error collected for the test's end. */
+export async function newConsolePage(browser: Browser, options: BrowserContextOptions, timeoutMs: number, pageErrors: string[]): Promise<Page> {
+  const page = await browser.newPage(options);
+  page.setDefaultTimeout(timeoutMs);
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  return page;
 }

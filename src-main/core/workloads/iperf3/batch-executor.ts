@@ -124,9 +124,7 @@ function clientBoundMs(params: Iperf3Params, flows: number): number {
 async function makeTempDir(ctx: WorkloadContext, host: string): Promise<string> {
   const result = await runAt(ctx, { host, netns: null }, ['mktemp', '-d', '/tmp/cnlab-iperf3.XXXXXXXXXX'], { timeoutMs: 15_000 });
   const dir = result.stdout.trim();
-  // mktemp prints the path only once the directory exists: with the path in hand the directory is ours
-  // (and must be used and removed), even when the exit status was lost on a loaded host (seen in CI).
-  if (TEMP_DIR.test(dir)) return dir;
+  if (result.code === 0 && TEMP_DIR.test(dir)) return dir;
   throw new CnlabError('command-failed', `host ${host}: cannot make a temp dir for the iperf3 clients' results (exit ${String(result.code)}${result.signal ? `, ${result.signal}` : ''}): ${(result.stderr || result.stdout).trim()}`, { host });
 }
 

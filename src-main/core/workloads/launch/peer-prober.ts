@@ -12,8 +12,6 @@ import type { WorkloadContext } from '../workload-context';
 /** ping's interval while probing (root may go below 0.2 s): the resolution of the measurement. */
 export const PROBE_INTERVAL_S = 0.002;
 const FIFO_DIR_PREFIX = '/tmp/cnlab-launch-probe.';
-/** How long the prober's echo of go may trail the writer's exit. */
-const GO_ECHO_WAIT_MS = 3000;
 
 /** The prober's script; $1 is the bound in ms, the rest are the addresses to probe. */
 export function proberScript(): string {
@@ -86,11 +84,6 @@ export async function startPeerProber(ctx: WorkloadContext, where: { host: strin
     const dir = fifo?.slice(0, fifo.lastIndexOf('/'));
     if (dir?.startsWith(FIFO_DIR_PREFIX)) await runAt({ ...ctx, signal: new AbortController().signal }, { host: where.host, netns: null }, ['rm', '-rf', '--', dir], { timeoutMs: 15_000 }).catch(() => undefined);
   };
-  const sawLine = async (wanted: string, waitMs: number): Promise<boolean> => {
-    const deadline = Date.now() + waitMs;
-    while (!lines.includes(wanted) && Date.now() < deadline && !background.ended) await new Promise((resolve) => setTimeout(resolve, 20));
-    return lines.includes(wanted);
-  };
   try {
     await watcher.ready((line) => line.startsWith('ready '), background);
   } catch (error) {
@@ -102,13 +95,10 @@ export async function startPeerProber(ctx: WorkloadContext, where: { host: strin
       const started = performance.now();
       // timeout: a writer of a FIFO nobody reads would block forever.
       const result = await runAt(ctx, { host: where.host, netns: null }, ['timeout', '5', 'sh', '-c', 'printf "go\\n" > "$1"', 'sh', fifo ?? '']);
-      const elapsed = performance.now() - started;
-      // Under load the writer's exit status can be lost (seen once in CI as "exit code null") after the
-      // prober got the line: the prober's own "go" says whether the signal arrived.
-      if (result.code !== 0 && !(await sawLine('go', GO_ECHO_WAIT_MS))) {
+      if (result.code !== 0) {
         throw new CnlabError('workload-failed', `host ${where.host}: could not signal the launch prober (exit code ${String(result.code)}${result.signal ? `, ${result.signal}` : ''}${result.stderr.trim() ? `: ${result.stderr.trim().split('\n').slice(-1).join('')}` : ''})`);
       }
-      return elapsed;
+      return performance.now() - started;
     },
     async results(timeoutMs) {
       const done = (): boolean => parseProbeLines(lines).replies.length >= addresses.length;
