@@ -99,9 +99,19 @@ describe('launch time', () => {
 
   it('cancelled mid-launch leaves nothing behind', async () => {
     const abort = new AbortController();
-    const pending = runLaunch(context(abort.signal), launchRun('ln-cancel', { name: 'net', mode: 'bridge' }, { containers: 30 }));
-    setTimeout(() => abort.abort(), 300);
+    // Cancel as the host reports its first step (a timer raced a fast apply on CI): the lab is half built.
+    let steps = 0;
+    const cancelling = Object.create(labs) as LabService;
+    cancelling.apply = (spec, options = {}) => labs.apply(spec, {
+      ...options,
+      onEvent: (event) => {
+        options.onEvent?.(event);
+        if (event.type === 'step' && ++steps === 1) abort.abort();
+      },
+    });
+    const pending = runLaunch(context(abort.signal), { ...launchRun('ln-cancel', { name: 'net', mode: 'bridge' }, { containers: 30 }), labs: cancelling });
     await expect(pending).rejects.toMatchObject({ code: 'cancelled' });
+    expect(steps).toBeGreaterThan(0);
     expect(await expectNothingLeft(testbed, 'ln-cancel')).toEqual([]);
   }, 120_000);
 });

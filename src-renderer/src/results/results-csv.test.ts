@@ -20,5 +20,7 @@ describe('results CSV', () => {
     });
     expect(csv).toBe('"name, with comma",note\n"say ""hi""\nthere","\'=HYPERLINK(""http://x"")"\n');
     expect(csvFileName('compare modes/1', 'throughput')).toBe('compare-modes-1-throughput.csv');
+    // A leading dot would make a hidden file on Linux and macOS.
+    expect(csvFileName('../.hidden.', 'latency')).toBe('hidden-latency.csv');
   });
 });

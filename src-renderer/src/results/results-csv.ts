@@ -11,6 +11,6 @@ export function tableToCsv(table: ResultsTable): string {
 
 /** "<run>-<table>.csv" with only characters every file system accepts. */
 export function csvFileName(runName: string, tableName: string): string {
-  const safe = (text: string) => text.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '') || 'cnlab';
+  const safe = (text: string) => text.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[-.]+|[-.]+$/g, '') || 'cnlab';
   return `${safe(runName)}-${safe(tableName)}.csv`;
 }

@@ -2,7 +2,8 @@
 // columns, the flags, and null where a run measured nothing for a table.
 import { describe, expect, it } from 'vitest';
 import { comparisonTable, cpuTable, formatCell, latencyTable, launchTable, throughputTable, type ResultsTable } from './results-tables';
-import { COMPARISON, LATENCY_RUN, LAUNCH_RUN, SCALABILITY_RUN, THROUGHPUT_RUN } from './run-fixtures.test-support';
+import type { RunView } from '@contract/lab-api';
+import { COMPARISON, LATENCY_RUN, LAUNCH_RUN, SCALABILITY_RUN, THROUGHPUT_RUN, summary } from './run-fixtures.test-support';
 
 /** Row by row, the cells as the view shows them. */
 function shown(table: ResultsTable | null, keys: string[]): string[][] {
@@ -49,6 +50,21 @@ describe('latency table', () => {
       ['vxlan', '33.2', '45.0', '57.0', '59.7', '60.0', '20,000'],
     ]);
     expect(latencyTable(THROUGHPUT_RUN)).toBeNull();
+  });
+
+  it('falls back to sockperf\'s own per-run percentiles when no raw samples were pooled', () => {
+    const withoutSamples: RunView = {
+      ...LATENCY_RUN,
+      cells: LATENCY_RUN.cells.map((cell, index) => ({
+        ...cell,
+        percentiles: {},
+        metrics: { ...cell.metrics, latencyP50Us: summary(20 + index, 1), latencyP90Us: summary(25 + index, 1), latencyP99Us: summary(31 + index, 1), latencyP999Us: summary(44 + index, 1) },
+      })),
+    };
+    expect(shown(latencyTable(withoutSamples), ['case', 'p50', 'p90', 'p99', 'p99.9', 'samples'])).toEqual([
+      ['bridge', '20.0', '25.0', '31.0', '44.0', '—'],
+      ['vxlan', '21.0', '26.0', '32.0', '45.0', '—'],
+    ]);
   });
 });
 

@@ -123,7 +123,8 @@ function percentileOf(cell: RunCellView, pooled: { p: number; value: number }[],
   const value = pooled.find((entry) => Math.abs(entry.p - p) < 1e-9)?.value;
   if (value !== undefined) return value * factor;
   // Without raw samples: the tool's own per-run percentile (sockperf prints p50/p90/p99), median over runs.
-  const metric = cell.metrics[`latencyP${String(p).replace('.', '_')}Us`];
+  // Named as sockperf's executor names them: p99.9 → latencyP999Us.
+  const metric = cell.metrics[`latencyP${String(p).replace('.', '')}Us`];
   return metric ? metric.median : null;
 }
 

@@ -163,6 +163,8 @@ export async function runLaunch(ctx: WorkloadContext, run: LaunchRun): Promise<M
     const { applied, peer } = layout.peerHost
       ? await applyWithPeer(ctx, run, { ...layout, peerHost: layout.peerHost }, (started) => (prober = started))
       : { applied: await run.labs.apply(layout.spec, { timings: true, signal: ctx.signal }), peer: null };
+    // A cancel that arrived as the last step finished still cancels: the user asked for no measurement.
+    if (ctx.signal.aborted) throw new CnlabError('cancelled', `launch time on ${run.host} was cancelled`);
     ctx.logCommand({ host: layout.spec.hosts.join(','), command: `(cnlab) timed apply of lab ${run.labId}`, exitCode: 0, durationMs: Date.now() - started.getTime(), startedAt: started.toISOString() });
     await ctx.saveRaw('launch-timings.json', JSON.stringify(applied.timings, null, 1));
     const notes = checkClock(applied, run);
