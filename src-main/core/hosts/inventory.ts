@@ -1,15 +1,22 @@
-// The host inventory of a workspace, kept in workspace.yaml under `hosts:`. Other keys of the file
-// (and its comments) are preserved, so later features can share the file without clobbering it.
-import { readFile } from 'node:fs/promises';
+// The host inventory of a workspace, kept in workspace.yaml under `hosts:`, with the workspace's settings and
+// diagram layouts. The file is read through workspace/workspace-file.ts (older formats are upgraded there);
+// other keys of the file and its comments are preserved, so features can share the file without clobbering it.
 import { join } from 'node:path';
-import { parseDocument, type Document } from 'yaml';
+import { isDeepStrictEqual } from 'node:util';
+import type { Document } from 'yaml';
 import type { z } from 'zod';
 import { CnlabError } from '../errors';
-import { writeFileAtomic } from '../fs/atomic-write';
+import { loadWorkspaceDocument, saveWorkspaceDocument, WORKSPACE_FILE } from '../workspace/workspace-file';
+import {
+  topologyLayoutSchema,
+  workspaceSettingsSchema,
+  WORKSPACE_FORMAT_VERSION,
+  type TopologyLayout,
+  type WorkspaceSettings,
+} from '../workspace/workspace-format';
 import { hostSchema, type Host, type HostInput, type SshHost } from './host-model';
 
-export const WORKSPACE_FILE = 'workspace.yaml';
-export const WORKSPACE_FORMAT_VERSION = 1;
+export { WORKSPACE_FILE, WORKSPACE_FORMAT_VERSION };
 
 function formatIssues(error: z.ZodError): string {
   return error.issues.map((issue) => `${issue.path.join('.') || '(top)'}: ${issue.message}`).join('; ');
@@ -24,37 +31,23 @@ export function parseHost(input: unknown): Host {
 }
 
 export class HostInventory {
+  /** Saves run one after another, each writing the document as it was when it was asked for. */
+  private saving: Promise<void> = Promise.resolve();
+
   private constructor(
     readonly workspaceDir: string,
     private readonly document: Document,
     private hosts: Host[],
+    private currentSettings: WorkspaceSettings,
+    private currentLayouts: Record<string, TopologyLayout>,
   ) {}
 
   static async load(workspaceDir: string): Promise<HostInventory> {
     const file = join(workspaceDir, WORKSPACE_FILE);
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
-        throw new CnlabError('io', `cannot read ${file}: ${(error as Error).message}`);
-      }
-      const document = parseDocument(`formatVersion: ${WORKSPACE_FORMAT_VERSION}\nhosts: []\n`);
-      return new HostInventory(workspaceDir, document, []);
-    }
-    const document = parseDocument(text);
-    if (document.errors.length > 0) {
-      throw new CnlabError('invalid-input', `${file} is not valid YAML: ${document.errors[0]?.message ?? ''}: fix or restore the file`);
-    }
-    const raw = (document.toJS() ?? {}) as { formatVersion?: unknown; hosts?: unknown };
-    if (raw.formatVersion !== undefined && raw.formatVersion !== WORKSPACE_FORMAT_VERSION) {
-      throw new CnlabError('invalid-input', `${file} has format version ${JSON.stringify(raw.formatVersion)}; this cnlab reads version ${WORKSPACE_FORMAT_VERSION}: upgrade cnlab`);
-    }
-    const list = raw.hosts ?? [];
-    if (!Array.isArray(list)) throw new CnlabError('invalid-input', `${file}: hosts must be a list`);
-    const hosts = list.map((entry) => parseHost(entry));
+    const { document, workspace } = await loadWorkspaceDocument(workspaceDir);
+    const hosts = workspace.hosts.map((entry) => parseHost(entry));
     assertUniqueNames(hosts, file);
-    return new HostInventory(workspaceDir, document, hosts);
+    return new HostInventory(workspaceDir, document, hosts, workspace.settings, workspace.layouts);
   }
 
   list(): readonly Host[] {
@@ -106,10 +99,49 @@ export class HostInventory {
     return host;
   }
 
+  settings(): Readonly<WorkspaceSettings> {
+    return { ...this.currentSettings };
+  }
+
+  /** Diagram positions per topology name (node id → position). */
+  layouts(): Readonly<Record<string, Readonly<TopologyLayout>>> {
+    return structuredClone(this.currentLayouts);
+  }
+
+  /** Changes some settings and saves the workspace. */
+  async setSettings(partial: Partial<WorkspaceSettings>): Promise<WorkspaceSettings> {
+    const result = workspaceSettingsSchema.safeParse({ ...this.currentSettings, ...partial });
+    if (!result.success) throw new CnlabError('invalid-input', `workspace settings: ${formatIssues(result.error)}`);
+    const settings = result.data;
+    if (!this.document.has('settings')) this.document.set('settings', this.document.createNode({}));
+    for (const key of Object.keys(settings) as (keyof WorkspaceSettings)[]) {
+      // Key by key, so the comments on each setting stay where they are.
+      if (this.document.getIn(['settings', key]) !== settings[key]) this.document.setIn(['settings', key], settings[key]);
+    }
+    this.currentSettings = settings;
+    await this.save();
+    return { ...settings };
+  }
+
+  /** Replaces the diagram positions of one topology and saves the workspace. */
+  async setLayout(topologyName: string, positions: TopologyLayout): Promise<void> {
+    if (topologyName === '') throw new CnlabError('invalid-input', 'a layout needs the name of its topology');
+    const result = topologyLayoutSchema.safeParse(positions);
+    if (!result.success) throw new CnlabError('invalid-input', `layout of topology ${topologyName}: ${formatIssues(result.error)}`);
+    if (!this.document.has('layouts')) this.document.set('layouts', this.document.createNode({}));
+    this.document.setIn(['layouts', topologyName], this.document.createNode(result.data));
+    this.currentLayouts = { ...this.currentLayouts, [topologyName]: result.data };
+    await this.save();
+  }
+
   async save(): Promise<void> {
-    if (!this.document.has('formatVersion')) this.document.set('formatVersion', WORKSPACE_FORMAT_VERSION);
-    this.document.set('hosts', this.document.createNode(this.hosts));
-    await writeFileAtomic(join(this.workspaceDir, WORKSPACE_FILE), this.document.toString());
+    // Hosts are rewritten only when they changed, so saving settings keeps the comments among the hosts.
+    const written = (this.document.toJS() as { hosts?: unknown } | null)?.hosts;
+    if (!isDeepStrictEqual(written, this.hosts)) this.document.set('hosts', this.document.createNode(this.hosts));
+    const snapshot = this.document.clone();
+    const saved = this.saving.then(() => saveWorkspaceDocument(this.workspaceDir, snapshot));
+    this.saving = saved.catch(() => undefined);
+    await saved;
   }
 }
 
