@@ -179,6 +179,26 @@ export class RunFolder {
     if (text) await appendFile(join(this.dir, 'commands.log'), text);
   }
 
+  /** A case's lab as captured on its hosts after apply (bundles and reports show it as deployed). */
+  async saveDeployed(caseIndex: number, state: unknown): Promise<void> {
+    await writeFileAtomic(join(this.dir, 'deployed', `case-${caseIndex}.json`), `${JSON.stringify(state, null, 1)}\n`);
+  }
+
+  /** Every case's captured lab (saveDeployed), by case label; unreadable files are left out. */
+  async readDeployed(): Promise<Record<string, unknown>> {
+    const names = (await readdir(join(this.dir, 'deployed')).catch(() => [] as string[])).filter((name) => name.endsWith('.json')).sort();
+    const states: Record<string, unknown> = {};
+    for (const name of names) {
+      try {
+        const value = JSON.parse(await readFile(join(this.dir, 'deployed', name), 'utf8')) as { caseLabel?: unknown };
+        states[typeof value.caseLabel === 'string' ? value.caseLabel : name.slice(0, -5)] = value;
+      } catch {
+        // Torn by a crash mid-capture: the rest of the run is still valid.
+      }
+    }
+    return states;
+  }
+
   async saveRaw(name: string, text: string): Promise<void> {
     const safe = name.replace(/[^A-Za-z0-9._-]/g, '_');
     await mkdir(join(this.dir, 'raw'), { recursive: true });

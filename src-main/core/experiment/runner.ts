@@ -11,6 +11,8 @@ import type { Measurement, WorkloadContext } from '../workloads/workload-context
 import { primaryMetric } from '../workloads/workload-params';
 import { withCpu } from './aggregate';
 import { readCaseOffloads } from './case-offloads';
+import { captureDeployedState } from '../topology/deployed-state';
+import type { PlannedContainer } from '../topology/plan';
 import { caseLabId, caseTopology, checkCaseReachable, runLabTag } from './cell-topology';
 import { compareOffloads, noiseFinding } from './preflight';
 import { patternOf, type ModeCase } from './experiment-schema';
@@ -179,6 +181,7 @@ export class ExperimentRunner {
     const lab = { labId, record: result.record };
     context.emit({ type: 'lab', runId: record.runId, caseLabel: entry.label, labId, topology, containers: result.record.containers });
     const offloads = await readCaseOffloads(context.workloadContext(`setup-${caseIndex}`), lab).catch(() => null);
+    await this.recordDeployedState(context, entry.label, caseIndex, result.record);
     const existing = record.topologies.findIndex((item) => item.labId === labId);
     const entryRecord = { caseLabel: entry.label, labId, fingerprint: result.record.fingerprint, appliedAt: result.record.appliedAt, containers: result.record.containers, offloads };
     if (existing >= 0) record.topologies[existing] = entryRecord;
@@ -186,6 +189,17 @@ export class ExperimentRunner {
     this.warnAboutOffloads(context);
     await context.saveRecord();
     return lab;
+  }
+
+  /** Links, MTUs, offloads and qdiscs of the case's lab as the hosts report them; a failed read is noted, never fatal. */
+  private async recordDeployedState(context: RunContext, caseLabel: string, caseIndex: number, lab: { labId: string; hosts: readonly string[]; containers: readonly PlannedContainer[] }): Promise<void> {
+    try {
+      const state = await captureDeployedState(lab, (host) => this.hosts.executor(host), { signal: context.signal, timeoutMs: 30_000 });
+      await context.folder.saveDeployed(caseIndex, { caseLabel, ...state });
+    } catch (error) {
+      if (context.signal.aborted) throw error;
+      await context.folder.saveDeployed(caseIndex, { caseLabel, labId: lab.labId, hosts: [], failures: [{ host: lab.hosts.join(','), error: (error as Error).message }] });
+    }
   }
 
   private async teardownCase(context: RunContext, labId: string, applied: Map<string, string[]>): Promise<void> {
