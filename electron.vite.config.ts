@@ -25,8 +25,9 @@ export default defineConfig({
   renderer: {
     root: resolve(__dirname, 'src-renderer'),
     plugins: [vue()],
-    // The renderer reaches main-process code only through the contract folder (types, method list, schemas).
-    resolve: { alias: { '@contract': resolve(__dirname, 'src-main/contract') } },
+    // The renderer reaches main-process code only through the contract folder (types, method list, schemas)
+    // and common/ (pure presentation code the main process shares: results tables, charts, CSV).
+    resolve: { alias: { '@contract': resolve(__dirname, 'src-main/contract'), '@common': resolve(__dirname, 'src-main/common') } },
     build: {
       outDir: resolve(__dirname, 'out/renderer'),
       rollupOptions: { input: { index: resolve(__dirname, 'src-renderer/index.html') } },

@@ -26,7 +26,7 @@ export default defineConfig({
       },
       {
         plugins: [vue()],
-        resolve: { alias: { '@contract': fileURLToPath(new URL('./src-main/contract', import.meta.url)) } },
+        resolve: { alias: { '@contract': fileURLToPath(new URL('./src-main/contract', import.meta.url)), '@common': fileURLToPath(new URL('./src-main/common', import.meta.url)) } },
         test: {
           name: 'renderer',
           include: ['src-renderer/**/*.test.ts'],

@@ -12,6 +12,7 @@ import { labNames } from '../core/topology/naming';
 import type { TopologySpec } from '../core/topology/topology-schema';
 import type { ExperimentPlanView, JobRef, LabDeviceNames, JobResult, RunComparisonView, RunListingView, RunView } from '../contract/lab-api';
 import type { JobHandle, JobRegistry } from './job-registry';
+import { runViewOf } from './run-view';
 import type { WorkspaceSession } from './workspace-session';
 
 /** Measured on the testbed: a run's own overhead (servers, clients, samplers) and a lab's apply + teardown. */
@@ -27,11 +28,6 @@ function workloadSeconds(spec: ExperimentSpec): number {
 function deviceNames(labId: string, topology: TopologySpec): LabDeviceNames[] {
   const names = labNames(labId);
   return topology.networks.map((network) => ({ network: network.name, bridge: names.link('b', network.name), vxlan: names.link('x', network.name) }));
-}
-
-/** The workload's scalar parameters (all of them are: the schema has no nested fields). */
-function workloadView(workload: ExperimentSpec['workload']): RunView['workload'] {
-  return Object.fromEntries(Object.entries(workload).filter((entry): entry is [string, string | number | boolean] => ['string', 'number', 'boolean'].includes(typeof entry[1])));
 }
 
 function formatEta(ms: number | null): string {
@@ -121,22 +117,7 @@ export class ExperimentsArea {
   }
 
   async get(runId: string): Promise<RunView> {
-    const details = await this.service().show(runId);
-    const { record } = details;
-    const cellOf = new Map(record.cells.map((cell) => [cell.index, cell.id]));
-    return {
-      runId: record.runId,
-      name: record.experiment.name,
-      state: details.state,
-      createdAt: record.createdAt,
-      workload: workloadView(record.experiment.workload),
-      axes: [...new Set(record.cells.flatMap((cell) => Object.keys(cell.axisValues)))],
-      modes: record.experiment.modes.map((entry) => ({ label: entry.label, mode: entry.mode })),
-      baseline: record.experiment.baseline ?? null,
-      repetitions: record.experiment.repetitions,
-      cells: details.cells,
-      failures: details.failures.map((failure) => ({ key: failure.key, cellId: cellOf.get(failure.cellIndex) ?? '', message: failure.error.message })),
-    };
+    return runViewOf(await this.service().show(runId));
   }
 
   async compare(runA: string, runB: string): Promise<RunComparisonView> {

@@ -1,6 +1,7 @@
-// `cnlab bundle export|verify|import`: result bundles from a terminal, thin over core/bundle. Export writes
-// the named runs of the workspace into one .tar.gz; verify checks every entry and checksum and writes
-// nothing; import verifies first, then extracts into the workspace's imports/ folder (a new folder each time).
+// `cnlab bundle export|verify|import` and `cnlab report`: result bundles from a terminal, thin over
+// core/bundle. Export writes the named runs of the workspace into one .tar.gz with report.html and chart
+// SVGs; verify checks every entry and checksum and writes nothing; import verifies first, then extracts
+// into the workspace's imports/ folder (a new folder each time); report writes report.html alone.
 import { homedir } from 'node:os';
 import { basename, join } from 'node:path';
 import type { Command } from 'commander';
@@ -9,7 +10,9 @@ import { extractBundleArchive, readBundleArchive } from '../core/bundle/bundle-a
 import { exportRunBundle, type BundleManifest } from '../core/bundle/run-bundle';
 import { CnlabError } from '../core/errors';
 import { RunStore } from '../core/experiment/run-store';
+import { writeFileAtomic } from '../core/fs/atomic-write';
 import { resolveWorkspaceDir } from '../core/workspace/paths';
+import { bundlePresentationFiles, writeReportHtml } from '../api/report-runs';
 import type { GlobalOptions } from './cli-context';
 import { formatTable, printJson, type CliIo } from './output';
 
@@ -58,7 +61,7 @@ export function registerBundleCommands(program: Command, io: CliIo, globals: () 
     .argument('<runs...>', 'run ids (or unique prefixes), see `cnlab runs list`')
     .requiredOption('-o, --output <file>', 'the bundle to write (.tar.gz)')
     .action(async (runs: string[], options: { output: string }) => {
-      const manifest = await exportRunBundle(new RunStore(workspaceOf(globals())), runs, options.output);
+      const manifest = await exportRunBundle(new RunStore(workspaceOf(globals())), runs, options.output, { extraFiles: (folders) => bundlePresentationFiles(folders) });
       if (globals().json) return printJson(io, { ok: true, file: options.output, manifest });
       io.stdout(`wrote ${options.output}: ${manifest.runs.length} run${manifest.runs.length === 1 ? '' : 's'}\n${runsTable(manifest)}\n`);
     });
@@ -83,5 +86,18 @@ export function registerBundleCommands(program: Command, io: CliIo, globals: () 
       const manifest = manifestOf(await readFile(join(target, 'manifest.json'), 'utf8').catch(() => undefined), file);
       if (globals().json) return printJson(io, { ok: true, folder: target, files: written.length, manifest });
       io.stdout(`imported ${file} into ${target} (${written.length} files)\n${runsTable(manifest)}\n`);
+    });
+
+  program
+    .command('report')
+    .description('write a self-contained report.html of runs (tables, charts, hosts, labs, commands); opens offline')
+    .argument('<runs...>', 'run ids (or unique prefixes), see `cnlab runs list`')
+    .requiredOption('-o, --output <file>', 'the HTML file to write')
+    .action(async (runs: string[], options: { output: string }) => {
+      const store = new RunStore(workspaceOf(globals()));
+      const folders = await Promise.all(runs.map((runId) => store.open(runId)));
+      await writeFileAtomic(options.output, await writeReportHtml(folders));
+      if (globals().json) return printJson(io, { ok: true, file: options.output, runs: folders.map((folder) => folder.runId) });
+      io.stdout(`wrote ${options.output}: ${folders.length} run${folders.length === 1 ? '' : 's'}\n`);
     });
 }

@@ -1,5 +1,6 @@
-// `cnlab bundle export|verify|import` as a user runs them, on runs written by the real run store: the
-// bundle verifies, a flipped byte is named, an import lands in a new folder of the workspace each time.
+// `cnlab bundle export|verify|import` and `cnlab report` as a user runs them, on runs written by the real
+// run store: the bundle verifies and carries report.html and chart SVGs, a flipped byte is named, an
+// import lands in a new folder of the workspace each time.
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,7 +35,7 @@ describe('cnlab bundle', () => {
 
     const verified = await runCli(['--json', 'bundle', 'verify', bundle], env);
     expect(verified.code, verified.stderr).toBe(0);
-    expect(JSON.parse(verified.stdout)).toMatchObject({ ok: true, files: 6, manifest: { bundleFormat: 1, runs: [{ runId: ids[0] }, { runId: ids[1] }] } });
+    expect(JSON.parse(verified.stdout)).toMatchObject({ ok: true, manifest: { bundleFormat: 1, runs: [{ runId: ids[0], toolVersions: {}, deployed: {} }, { runId: ids[1] }] } });
 
     for (const folder of ['two', 'two-2']) {
       const imported = await runCli(['bundle', 'import', bundle], env);
@@ -42,6 +43,24 @@ describe('cnlab bundle', () => {
       expect(imported.stdout).toContain(join(workspace, 'imports', folder));
       expect(readdirSync(join(workspace, 'imports', folder, 'runs')).sort()).toEqual(ids);
     }
+    const imported = join(workspace, 'imports', 'two');
+    expect(readdirSync(imported).sort()).toEqual(['charts', 'manifest.json', 'report.html', 'results.csv', 'runs']);
+    for (const id of ids) expect(readdirSync(join(imported, 'charts', id)).sort()).toEqual(['ci-bars.svg', 'sizes.svg']);
+    const svg = readFileSync(join(imported, 'charts', ids[0] ?? '', 'ci-bars.svg'), 'utf8');
+    expect(svg).toMatch(/^<svg[\s\S]*bridge[\s\S]*macvlan[\s\S]*vxlan[\s\S]*<\/svg>$/);
+    const report = readFileSync(join(imported, 'report.html'), 'utf8');
+    expect(report).toContain(ids[1]);
+    expect(report.match(/<svg/g)?.length).toBe(4);
+  });
+
+  it('writes report.html for runs with `cnlab report`', async () => {
+    const file = join(scratch, 'report.html');
+    const result = await runCli(['report', ids[0] ?? '', '-o', file], env);
+    expect(result.code, result.stderr).toBe(0);
+    const html = readFileSync(file, 'utf8');
+    expect(html).toContain(`Content-Security-Policy" content="default-src 'none'`);
+    expect(html).toMatch(/<section class="table" data-table="throughput">/);
+    expect(html).not.toContain(ids[1]);
   });
 
   it('names the modified file when a byte was flipped, and writes nothing on import', async () => {

@@ -50,6 +50,11 @@ describe('layering', () => {
     expect(violations('src-main/contract', (s, file) => !allowed(s) && !file.endsWith('.test.ts'))).toEqual([]);
   });
 
+  it('keeps src-main/common pure for both sides: the contract, echarts and papaparse, nothing of node or core', () => {
+    const allowed = (s: string): boolean => s.startsWith('./') || s === '../../contract/lab-api' || s === 'papaparse' || s === 'vitest' || s.startsWith('echarts/');
+    expect(violations('src-main/common', (s) => !allowed(s))).toEqual([]);
+  });
+
   it('lets only the entry, the preload and src-main/platform import electron', () => {
     const allowed = (file: string): boolean =>
       /src-main\/(index\.ts|preload\/|platform\/)/.test(relative(root, file));

@@ -1,7 +1,7 @@
 // The results charts from fixture runs: bars with their 95% interval error bars (and noisy bars marked),
 // lines against size and N, the latency CDF; null where the run has nothing to draw; SVG export draws.
 import { describe, expect, it } from 'vitest';
-import { renderChartSvg } from './chart-export';
+import { renderChartSvg } from './chart-svg';
 import { ciBarOption, latencyCdfOption, scalabilityOption, sizeLineOption } from './results-charts';
 import { LATENCY_RUN, LAUNCH_RUN, SCALABILITY_RUN, THROUGHPUT_RUN } from './run-fixtures.test-support';
 

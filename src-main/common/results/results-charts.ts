@@ -1,8 +1,8 @@
 // A run's charts as ECharts options, pure: the primary metric per cell as bars with 95% interval error
 // bars (noisy cells marked), lines against packet size (Fig 5/6 of Suo et al.) or against N (Fig 9), and
 // the latency CDF from pooled percentiles. The same option draws on screen and renders to SVG for export.
-import type { RunCellView, RunView } from '@contract/lab-api';
-import type { ChartPalette } from '../styles/palette';
+import type { RunCellView, RunView } from '../../contract/lab-api';
+import type { ChartPalette } from './chart-palette';
 import { rateScale } from './results-tables';
 
 type Option = Record<string, unknown>;

@@ -2,7 +2,7 @@
 // columns, the flags, and null where a run measured nothing for a table.
 import { describe, expect, it } from 'vitest';
 import { comparisonTable, cpuTable, formatCell, latencyTable, launchTable, throughputTable, type ResultsTable } from './results-tables';
-import type { RunView } from '@contract/lab-api';
+import type { RunView } from '../../contract/lab-api';
 import { COMPARISON, LATENCY_RUN, LAUNCH_RUN, SCALABILITY_RUN, THROUGHPUT_RUN, summary } from './run-fixtures.test-support';
 
 /** Row by row, the cells as the view shows them. */

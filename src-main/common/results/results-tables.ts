@@ -2,7 +2,7 @@
 // per mode with its interval and change against the baseline, latency percentiles, CPU and service demand
 // per side (Table V of Suo et al.), launch time per step (Table VI). Cells keep raw numbers (for CSV);
 // formatCell turns them into text. A builder returns null when the run measured nothing for its table.
-import type { MetricSummaryView, RunCellView, RunComparisonView, RunView } from '@contract/lab-api';
+import type { MetricSummaryView, RunCellView, RunComparisonView, RunView } from '../../contract/lab-api';
 
 export interface ResultsColumn {
   key: string;

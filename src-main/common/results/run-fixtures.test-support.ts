@@ -1,7 +1,7 @@
 // Run views as the main process sends them, with numbers chosen so tests can check every cell: a
 // throughput comparison (bridge baseline, two sizes, one noisy cell), a latency run with pooled
 // percentiles, a launch-time run with its steps, a scalability run, and a comparison of two runs.
-import type { MetricSummaryView, RunCellView, RunComparisonView, RunView } from '@contract/lab-api';
+import type { MetricSummaryView, RunCellView, RunComparisonView, RunView } from '../../contract/lab-api';
 
 export function summary(median: number, halfWidth: number, extra: Partial<MetricSummaryView> = {}): MetricSummaryView {
   return { n: 2, mean: median, median, stdDev: halfWidth / 6, min: median - halfWidth / 2, max: median + halfWidth / 2, ci95: { low: median - halfWidth, high: median + halfWidth, halfWidth }, cv: 0.02, noisy: false, warning: null, ...extra };

@@ -253,9 +253,13 @@ export class ExperimentService {
   }
 
   async show(runId: string): Promise<RunDetails> {
-    const folder = await this.store.open(runId);
-    const record = await folder.readRecord();
-    const lines = await folder.readSamples();
-    return { record, state: effectiveState(record), cells: summarizeCells(record, lines), failures: lines.filter((line): line is FailureLine => line.type === 'failure') };
+    return readRunDetails(await this.store.open(runId));
   }
+}
+
+/** A run folder's record with its per-cell statistics and failures (also for runs outside a workspace's runs/). */
+export async function readRunDetails(folder: RunFolder): Promise<RunDetails> {
+  const record = await folder.readRecord();
+  const lines = await folder.readSamples();
+  return { record, state: effectiveState(record), cells: summarizeCells(record, lines), failures: lines.filter((line): line is FailureLine => line.type === 'failure') };
 }

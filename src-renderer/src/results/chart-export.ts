@@ -1,18 +1,6 @@
-// Saving what the Results view shows: a chart as SVG, rendered afresh by ECharts' SVG renderer from the
-// same option (the screen draws on a canvas), and any text or data URL handed to the browser as a download.
-import '../components/topology/echarts-setup';
-import { init } from 'echarts/core';
-
-export function renderChartSvg(option: Record<string, unknown>, width: number, height: number): string {
-  // Server-side rendering needs no DOM node and works the same in the page and in tests.
-  const chart = init(null, null, { renderer: 'svg', ssr: true, width, height });
-  try {
-    chart.setOption({ ...option, animation: false });
-    return chart.renderToSVGString();
-  } finally {
-    chart.dispose();
-  }
-}
+// Saving what the Results view shows: a chart as SVG (rendered afresh by the shared SSR renderer from the
+// same option; the screen draws on a canvas), and any text or data URL handed to the browser as a download.
+export { renderChartSvg } from '@common/results/chart-svg';
 
 export function downloadDataUrl(fileName: string, url: string): void {
   const anchor = document.createElement('a');

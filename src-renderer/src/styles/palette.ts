@@ -1,5 +1,7 @@
 // The theme's colours as data for code that cannot read CSS (the ECharts diagram); the same values as the
 // custom properties in theme.css, so a node's colour matches the status pills around it.
+import { PRINT_PALETTE } from '@common/results/chart-palette';
+
 export type ThemeName = 'light' | 'dark';
 
 export interface ThemePalette {
@@ -43,16 +45,10 @@ export const PALETTES: Record<ThemeName, ThemePalette> = {
 };
 
 /** What the results and live charts colour with: the theme's text and lines, and one colour per series. */
-export interface ChartPalette {
-  text: string;
-  textMuted: string;
-  border: string;
-  accent: string;
-  series: string[];
-}
+export type { ChartPalette } from '@common/results/chart-palette';
 
 /** Series colours of the charts, one per mode or stream: distinguishable on both backgrounds and in print. */
 export const SERIES_COLORS: Record<ThemeName, readonly string[]> = {
-  light: ['#2f6fdb', '#d0541b', '#1f8a4c', '#8e44ad', '#b7791f', '#16a2a2', '#c2185b', '#5d6d7e'],
+  light: PRINT_PALETTE.series,
   dark: ['#5b93f0', '#f08a4b', '#4fbf7f', '#b07cd8', '#e0a43c', '#3cc8c8', '#f06292', '#a0aec0'],
 };

@@ -8,7 +8,7 @@ import { defineComponent, h } from 'vue';
 import type { RunListingView } from '@contract/lab-api';
 import { setLabApi } from '../api/lab-client';
 import { createFakeLabApi, type FakeLabApi } from '../test-support/fake-lab-api';
-import { COMPARISON, LAUNCH_RUN, THROUGHPUT_RUN } from '../results/run-fixtures.test-support';
+import { COMPARISON, LAUNCH_RUN, THROUGHPUT_RUN } from '@common/results/run-fixtures.test-support';
 import ResultsView from './ResultsView.vue';
 
 // happy-dom has no canvas, so ECharts cannot draw here: the stub keeps the option each chart was given.
