@@ -12,6 +12,7 @@ const MEASUREMENT_FILES = [
   'tests/integration/launch.test.ts',
   'tests/integration/launch-control-planes.test.ts',
   'tests/integration/lab-api-experiments.test.ts',
+  'tests/integration/cli-bundle-rerun.test.ts',
 ];
 
 export default defineConfig({

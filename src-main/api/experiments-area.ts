@@ -1,6 +1,6 @@
 // The Experiments requests of the LabApi: plan experiment text (cells, labs, a time estimate), run it as a
-// job whose runner events become run events (live samples, per-run outcomes, state), resume, list and show
-// runs with their statistics aggregated here, in the main process, never in the page.
+// job whose runner events become run events (live samples, per-run outcomes, state), and resume it. The
+// runs list, a run's statistics and comparisons are the Results area's (results-area.ts).
 import { CnlabError } from '../core/errors';
 import { journalContext } from '../core/exec/command-journal';
 import { parseExperimentText, type ExperimentSpec } from '../core/experiment/experiment-schema';
@@ -10,9 +10,8 @@ import type { RunRecord } from '../core/experiment/run-store';
 import { stringify } from 'yaml';
 import { labNames } from '../core/topology/naming';
 import type { TopologySpec } from '../core/topology/topology-schema';
-import type { ExperimentPlanView, JobRef, LabDeviceNames, JobResult, RunComparisonView, RunListingView, RunView } from '../contract/lab-api';
+import type { ExperimentPlanView, JobRef, LabDeviceNames, JobResult } from '../contract/lab-api';
 import type { JobHandle, JobRegistry } from './job-registry';
-import { runViewOf } from './run-view';
 import type { WorkspaceSession } from './workspace-session';
 
 /** Measured on the testbed: a run's own overhead (servers, clients, samplers) and a lab's apply + teardown. */
@@ -70,6 +69,9 @@ export class ExperimentsArea {
   }
 
   resume(runId: string): JobRef {
+    if (runId.startsWith('imports/')) {
+      throw new CnlabError('invalid-input', `run ${runId} came from an imported bundle and is read-only: re-run the bundle on your hosts with \`cnlab bundle rerun\` instead`);
+    }
     return this.runJob(`Resume ${runId}`, runId, (options) => this.service().resume(runId, options));
   }
 
@@ -110,19 +112,5 @@ export class ExperimentsArea {
       case 'lab':
         job.emit({ type: 'run-lab', jobId, runId: event.runId, caseLabel: event.caseLabel, labId: event.labId, topologyText: stringify(event.topology), containers: event.containers, devices: deviceNames(event.labId, event.topology) });
     }
-  }
-
-  list(): Promise<RunListingView[]> {
-    return this.service().list();
-  }
-
-  async get(runId: string): Promise<RunView> {
-    return runViewOf(await this.service().show(runId));
-  }
-
-  async compare(runA: string, runB: string): Promise<RunComparisonView> {
-    const { a, b, rows } = await this.service().compare(runA, runB);
-    const heading = (record: typeof a) => ({ runId: record.runId, name: record.experiment.name, createdAt: record.createdAt });
-    return { a: heading(a), b: heading(b), rows };
   }
 }

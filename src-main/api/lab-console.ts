@@ -9,8 +9,12 @@ import type { LabApiEvent, LabApiRequests } from '../contract/lab-api';
 import { DemoArea, type DemoLabController } from './demo-area';
 import { EventBatcher } from './event-batcher';
 import { ExperimentsArea } from './experiments-area';
+import { ResultsArea } from './results-area';
 import { HostsArea } from './hosts-area';
 import { JobRegistry } from './job-registry';
+import { SecretsArea } from './secrets-area';
+import type { SecretStore } from '../core/hosts/secret-store';
+import type { HostSecretKind } from '../contract/lab-api';
 import { createLabApiDispatcher, type LabApiDispatcher } from './lab-api-dispatcher';
 import { TopologyArea } from './topology-area';
 import { recentWorkspaces, WorkspaceSession } from './workspace-session';
@@ -25,6 +29,8 @@ export interface LabConsoleOptions {
   demoLab?: DemoLabController;
   /** Event batch interval (default 100 ms: at most 10 messages a second). */
   eventIntervalMs?: number;
+  /** Where remembered passwords and passphrases go (the desktop app's OS-encrypted store); none: session only. */
+  secretStore?: SecretStore;
 }
 
 export interface LabConsole {
@@ -45,12 +51,14 @@ class ConsoleBackend implements LabApiRequests {
   readonly hostsArea: HostsArea;
   readonly topologyArea: TopologyArea;
   readonly experimentsArea: ExperimentsArea;
+  readonly resultsArea: ResultsArea;
   readonly demoArea: DemoArea;
 
   constructor(
     private current: WorkspaceSession,
     private readonly options: LabConsoleOptions,
     readonly journal: CommandJournal,
+    readonly secretsArea: SecretsArea,
   ) {
     this.batcher = new EventBatcher({ intervalMs: options.eventIntervalMs ?? 100 });
     const emit = (event: LabApiEvent): void => this.batcher.emit(event);
@@ -61,15 +69,16 @@ class ConsoleBackend implements LabApiRequests {
     this.hostsArea = new HostsArea(session, this.jobs, emit, options.homeDir, options.env, (name) => this.demoArea.isDemoHost(name));
     this.topologyArea = new TopologyArea(session, this.jobs);
     this.experimentsArea = new ExperimentsArea(session, this.jobs);
+    this.resultsArea = new ResultsArea(session);
     this.journal.subscribe((entry) => emit({ type: 'command', entry }));
   }
 
   private environment() {
-    return { configDir: this.options.configDir, homeDir: this.options.homeDir, env: this.options.env, journal: this.journal };
+    return { configDir: this.options.configDir, homeDir: this.options.homeDir, env: this.options.env, journal: this.journal, secrets: this.secretsArea.sources() };
   }
 
   async getAppInfo() {
-    return { version: CNLAB_VERSION, shell: this.options.shell, workspaceDir: this.current.dir, demoLab: await this.demoArea.info(), platform: process.platform };
+    return { version: CNLAB_VERSION, shell: this.options.shell, workspaceDir: this.current.dir, demoLab: await this.demoArea.info(), platform: process.platform, secrets: this.secretsArea.info() };
   }
 
   async openWorkspace({ dir, create }: { dir: string; create: boolean }) {
@@ -88,6 +97,15 @@ class ConsoleBackend implements LabApiRequests {
 
   listRecentWorkspaces() {
     return recentWorkspaces(this.options.configDir);
+  }
+
+  async saveWorkspaceAs({ dir }: { dir: string }) {
+    const copy = await this.current.saveAs(dir);
+    return this.openWorkspace({ dir: copy, create: false });
+  }
+
+  getWorkspaceInfo() {
+    return this.current.info();
   }
 
   listHosts() {
@@ -126,6 +144,14 @@ class ConsoleBackend implements LabApiRequests {
     return this.hostsArea.importHosts(file, names);
   }
 
+  setHostSecret(request: { host: string; kind: HostSecretKind; value: string; remember: boolean; acceptUnprotected?: boolean }) {
+    return this.secretsArea.set(this.current, request);
+  }
+
+  forgetHostSecret(request: { host: string; kind: HostSecretKind }) {
+    return this.secretsArea.forget(this.current, request);
+  }
+
   listTopologies() {
     return this.current.listTopologies();
   }
@@ -136,6 +162,18 @@ class ConsoleBackend implements LabApiRequests {
 
   saveTopology(topology: { name: string; text: string }) {
     return this.current.saveTopology(topology);
+  }
+
+  listExperiments() {
+    return this.current.experimentFiles.list();
+  }
+
+  async readExperiment({ name }: { name: string }) {
+    return { name, text: await this.current.experimentFiles.read(name) };
+  }
+
+  saveExperiment({ name, text }: { name: string; text: string }) {
+    return this.current.experimentFiles.save(name, text);
   }
 
   checkTopology({ text }: { text: string }) {
@@ -183,15 +221,27 @@ class ConsoleBackend implements LabApiRequests {
   }
 
   listRuns() {
-    return this.experimentsArea.list();
+    return this.resultsArea.list();
   }
 
   getRun({ runId }: { runId: string }) {
-    return this.experimentsArea.get(runId);
+    return this.resultsArea.get(runId);
   }
 
   compareRuns({ runA, runB }: { runA: string; runB: string }) {
-    return this.experimentsArea.compare(runA, runB);
+    return this.resultsArea.compare(runA, runB);
+  }
+
+  importBundle({ file }: { file: string }) {
+    return this.resultsArea.importBundle(file);
+  }
+
+  exportBundle({ runIds, file }: { runIds: string[]; file: string }) {
+    return this.resultsArea.exportBundle(runIds, file);
+  }
+
+  writeRunReport({ runIds, file }: { runIds: string[]; file: string }) {
+    return this.resultsArea.writeReport(runIds, file);
   }
 
   cancelJob({ jobId }: { jobId: string }) {
@@ -221,8 +271,9 @@ class ConsoleBackend implements LabApiRequests {
 export async function openLabConsole(options: LabConsoleOptions): Promise<LabConsole> {
   // One journal for the console's lifetime: it outlives workspace switches, like the log drawer.
   const journal = new CommandJournal();
-  const session = await WorkspaceSession.open(options.workspaceDir, true, { configDir: options.configDir, homeDir: options.homeDir, env: options.env, journal });
-  const backend = new ConsoleBackend(session, options, journal);
+  const secrets = new SecretsArea(options.secretStore);
+  const session = await WorkspaceSession.open(options.workspaceDir, true, { configDir: options.configDir, homeDir: options.homeDir, env: options.env, journal, secrets: secrets.sources() });
+  const backend = new ConsoleBackend(session, options, journal, secrets);
   return {
     dispatcher: createLabApiDispatcher(backend, (listener) => backend.batcher.subscribe(listener)),
     emit: (event) => backend.batcher.emit(event),

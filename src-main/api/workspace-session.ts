@@ -1,14 +1,17 @@
 // One open workspace: its HostService (inventory, SSH pool, facts), LabService and ExperimentService, plus the workspace's
 // saved topologies (topologies/<name>.yaml) and the recently opened list kept in the user's config folder.
-import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { CnlabError } from '../core/errors';
 import type { CommandJournal } from '../core/exec/command-journal';
 import { writeFileAtomic } from '../core/fs/atomic-write';
 import { ExperimentService } from '../core/experiment/experiment-service';
 import { HostService } from '../core/hosts/host-service';
+import { layeredSecretLookup, type SecretSources } from '../core/hosts/secret-store';
 import { WORKSPACE_FILE } from '../core/hosts/inventory';
 import { LabService } from '../core/topology/lab-service';
+import { NamedDocuments } from '../core/workspace/named-documents';
+import { copyWorkspace } from '../core/workspace/workspace-copy';
 import type { SavedTopology, WorkspaceInfo } from '../contract/lab-api';
 
 export interface SessionEnvironment {
@@ -16,17 +19,25 @@ export interface SessionEnvironment {
   homeDir: string;
   env: NodeJS.ProcessEnv;
   journal: CommandJournal;
+  /** Session values and the secret store, asked before the environment variables the inventory names. */
+  secrets?: Pick<SecretSources, 'session' | 'store'>;
 }
 
 const MAX_RECENT = 10;
 
 export class WorkspaceSession {
+  readonly topologies: NamedDocuments;
+  readonly experimentFiles: NamedDocuments;
+
   private constructor(
     readonly dir: string,
     readonly hosts: HostService,
     readonly labs: LabService,
     readonly experiments: ExperimentService,
-  ) {}
+  ) {
+    this.topologies = new NamedDocuments(join(dir, 'topologies'), 'topology');
+    this.experimentFiles = new NamedDocuments(join(dir, 'experiments'), 'experiment');
+  }
 
   /** Opens a workspace folder; `create` makes it (and its workspace.yaml) when missing. */
   static async open(dir: string, create: boolean, environment: SessionEnvironment): Promise<WorkspaceSession> {
@@ -40,8 +51,9 @@ export class WorkspaceSession {
       workspaceDir,
       configDir: environment.configDir,
       homeDir: environment.homeDir,
-      // Secrets are never stored by cnlab: the inventory names environment variables that hold them.
-      secrets: (name) => env[name],
+      // Secrets never go into the workspace: the inventory names environment variables, the console's
+      // secret store (OS-encrypted) or session memory holds the rest.
+      secrets: layeredSecretLookup({ ...environment.secrets, env, workspace: workspaceDir }),
       journal: environment.journal,
       ...(env.SSH_AUTH_SOCK ? { agentSocket: env.SSH_AUTH_SOCK } : {}),
       ...(env.CNLAB_CONNECT_TIMEOUT_MS ? { connectTimeoutMs: Number(env.CNLAB_CONNECT_TIMEOUT_MS) } : {}),
@@ -56,34 +68,34 @@ export class WorkspaceSession {
   }
 
   async info(): Promise<WorkspaceInfo> {
-    return { dir: this.dir, hostCount: this.hosts.inventory.list().length, topologies: await this.listTopologies() };
+    const inventory = this.hosts.inventory;
+    return {
+      dir: this.dir,
+      hostCount: inventory.list().length,
+      topologies: await this.listTopologies(),
+      experiments: await this.experimentFiles.list(),
+      settings: { ...inventory.settings() },
+      upgrade: inventory.upgrade,
+    };
   }
 
-  private topologyFile(name: string): string {
-    return join(this.dir, 'topologies', `${name}.yaml`);
-  }
 
-  async listTopologies(): Promise<string[]> {
-    try {
-      return (await readdir(join(this.dir, 'topologies'))).filter((file) => file.endsWith('.yaml')).map((file) => file.slice(0, -5)).sort();
-    } catch {
-      return [];
-    }
+  listTopologies(): Promise<string[]> {
+    return this.topologies.list();
   }
 
   async readTopology(name: string): Promise<SavedTopology> {
-    try {
-      return { name, text: await readFile(this.topologyFile(name), 'utf8') };
-    } catch {
-      const known = await this.listTopologies();
-      throw new CnlabError('not-found', `topology ${name} is not saved in this workspace (saved: ${known.join(', ') || 'none'})`);
-    }
+    return { name, text: await this.topologies.read(name) };
   }
 
   /** Saved as typed, even when it does not validate yet: a user's work is never lost to a validation error. */
-  async saveTopology(topology: SavedTopology): Promise<void> {
-    await mkdir(join(this.dir, 'topologies'), { recursive: true });
-    await writeFileAtomic(this.topologyFile(topology.name), topology.text.endsWith('\n') ? topology.text : `${topology.text}\n`);
+  saveTopology(topology: SavedTopology): Promise<void> {
+    return this.topologies.save(topology.name, topology.text);
+  }
+
+  /** A copy of this workspace in a new or empty folder (see copyWorkspace); returns its folder. */
+  saveAs(target: string): Promise<string> {
+    return copyWorkspace(this.dir, target);
   }
 
   close(): Promise<void> {

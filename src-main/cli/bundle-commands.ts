@@ -3,10 +3,12 @@
 // SVGs; verify checks every entry and checksum and writes nothing; import verifies first, then extracts
 // into the workspace's imports/ folder (a new folder each time); report writes report.html alone.
 import { homedir } from 'node:os';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
-import { extractBundleArchive, readBundleArchive } from '../core/bundle/bundle-archive';
+import { readBundleArchive } from '../core/bundle/bundle-archive';
+import { importBundle } from '../core/bundle/bundle-import';
+import { registerBundleRerun } from './bundle-rerun';
 import { exportRunBundle, type BundleManifest } from '../core/bundle/run-bundle';
 import { CnlabError } from '../core/errors';
 import { RunStore } from '../core/experiment/run-store';
@@ -33,25 +35,6 @@ function runsTable(manifest: BundleManifest): string {
   return formatTable(['RUN', 'EXPERIMENT', 'STATE', 'CREATED'], manifest.runs.map((run) => [run.runId, run.name, run.state, run.createdAt])).trimEnd();
 }
 
-/** imports/<bundle name>, or -2, -3… when that folder exists: an import never replaces anything. */
-function importFolder(workspaceDir: string, file: string, attempt: number): string {
-  const name = basename(file).replace(/\.tar\.gz$|\.tgz$/, '').replace(/[^A-Za-z0-9._-]+/g, '-') || 'bundle';
-  return join(workspaceDir, 'imports', attempt === 0 ? name : `${name}-${attempt + 1}`);
-}
-
-/** Extracts into the first free imports/ folder: a second import of the same file gets its own. */
-async function importIntoWorkspace(workspaceDir: string, file: string): Promise<{ target: string; written: string[] }> {
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const target = importFolder(workspaceDir, file, attempt);
-    try {
-      return { target, written: await extractBundleArchive(file, target) };
-    } catch (error) {
-      if (!(error instanceof CnlabError && /already exists/.test(error.message))) throw error;
-    }
-  }
-  throw new CnlabError('io', `${join(workspaceDir, 'imports')} holds 100 imports of ${basename(file)}: remove some`);
-}
-
 export function registerBundleCommands(program: Command, io: CliIo, globals: () => GlobalOptions): void {
   const bundle = program.command('bundle').description('export, verify and import result bundles (.tar.gz with SHA256SUMS)');
 
@@ -65,6 +48,8 @@ export function registerBundleCommands(program: Command, io: CliIo, globals: () 
       if (globals().json) return printJson(io, { ok: true, file: options.output, manifest });
       io.stdout(`wrote ${options.output}: ${manifest.runs.length} run${manifest.runs.length === 1 ? '' : 's'}\n${runsTable(manifest)}\n`);
     });
+
+  registerBundleRerun(bundle, io, globals, workspaceOf);
 
   bundle
     .command('verify')
@@ -82,7 +67,7 @@ export function registerBundleCommands(program: Command, io: CliIo, globals: () 
     .description('verify a bundle, then extract it into the workspace (imports/<name>/), read-only')
     .argument('<file>', 'the bundle')
     .action(async (file: string) => {
-      const { target, written } = await importIntoWorkspace(workspaceOf(globals()), file);
+      const { target, written } = await importBundle(workspaceOf(globals()), file);
       const manifest = manifestOf(await readFile(join(target, 'manifest.json'), 'utf8').catch(() => undefined), file);
       if (globals().json) return printJson(io, { ok: true, folder: target, files: written.length, manifest });
       io.stdout(`imported ${file} into ${target} (${written.length} files)\n${runsTable(manifest)}\n`);

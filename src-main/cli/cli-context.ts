@@ -1,7 +1,10 @@
 // Builds the core services a CLI command needs from the global options and the environment.
-// Secrets come only from environment variables named in the inventory (or ssh-agent).
+// Secrets come from ssh-agent, key files, the environment variables the inventory names, or (on a
+// terminal) a prompt without echo whose answer lives in memory for this command only.
 import { homedir } from 'node:os';
 import { HostService } from '../core/hosts/host-service';
+import { layeredSecretLookup, MemorySecretStore } from '../core/hosts/secret-store';
+import { terminalSecretPrompt } from './secret-prompt';
 import { resolveConfigDir, resolveWorkspaceDir } from '../core/workspace/paths';
 
 export interface GlobalOptions {
@@ -15,10 +18,15 @@ export async function openHostService(options: GlobalOptions, env: NodeJS.Proces
     workspaceDir: resolveWorkspaceDir(options.workspace, { env, homeDir }),
     configDir: resolveConfigDir({ env, homeDir }),
     homeDir,
-    secrets: (name) => env[name],
+    secrets: layeredSecretLookup({ session: new MemorySecretStore(), env, ...optionalPrompt() }),
     ...(env.SSH_AUTH_SOCK ? { agentSocket: env.SSH_AUTH_SOCK } : {}),
     ...(env.CNLAB_CONNECT_TIMEOUT_MS ? { connectTimeoutMs: Number(env.CNLAB_CONNECT_TIMEOUT_MS) } : {}),
   });
+}
+
+function optionalPrompt() {
+  const prompt = terminalSecretPrompt();
+  return prompt ? { prompt } : {};
 }
 
 /** Runs a command body with a service that is always closed, so no connection keeps the CLI alive. */

@@ -13,11 +13,11 @@ import { withHostService, type GlobalOptions } from './cli-context';
 import { formatTable, printJson, type CliIo } from './output';
 import { cellTable, launchTable, progressLine } from './run-report';
 
-async function withExperiments<T>(globals: GlobalOptions, body: (experiments: ExperimentService) => Promise<T>): Promise<T> {
+export async function withExperiments<T>(globals: GlobalOptions, body: (experiments: ExperimentService) => Promise<T>): Promise<T> {
   return withHostService(globals, (hosts) => body(new ExperimentService(hosts, new LabService(hosts, hosts.workspaceDir), hosts.workspaceDir)));
 }
 
-function eventPrinter(io: CliIo, tty: boolean): (event: RunEvent) => void {
+export function eventPrinter(io: CliIo, tty: boolean): (event: RunEvent) => void {
   let barShown = false;
   const clearBar = (): void => {
     if (barShown) io.stderr('\r\x1b[K');
@@ -51,7 +51,7 @@ function eventPrinter(io: CliIo, tty: boolean): (event: RunEvent) => void {
 }
 
 /** Ctrl-C cancels the run (hosts cleaned); a second one exits without waiting. */
-function cancelOnSignals(io: CliIo): { signal: AbortSignal; dispose: () => void } {
+export function cancelOnSignals(io: CliIo): { signal: AbortSignal; dispose: () => void } {
   const controller = new AbortController();
   const onSignal = (): void => {
     if (controller.signal.aborted) process.exit(130);
@@ -142,7 +142,7 @@ function outcomeJson(details: RunDetails): unknown {
   };
 }
 
-async function finish(io: CliIo, globals: GlobalOptions, experiments: ExperimentService, record: RunRecord): Promise<void> {
+export async function finish(io: CliIo, globals: GlobalOptions, experiments: ExperimentService, record: RunRecord): Promise<void> {
   const details = await experiments.show(record.runId);
   if (globals.json) printJson(io, outcomeJson(details));
   else printDetails(io, details);

@@ -19,6 +19,8 @@ interface AddOptions {
   key?: string;
   passphraseEnv?: string;
   passwordEnv?: string;
+  /** Password login without a variable: asked for on the terminal when connecting. */
+  password?: boolean;
   agent?: boolean;
   jump?: string;
   label?: 'vm' | 'bare-metal';
@@ -41,13 +43,14 @@ function parsePort(text: string | undefined): number | undefined {
 
 /** --key, --password-env or --agent; else ssh-agent if running, else the user's default key. */
 function chooseAuth(options: AddOptions, env: NodeJS.ProcessEnv): HostAuth {
-  const chosen = [options.key, options.passwordEnv, options.agent].filter(Boolean).length;
-  if (chosen > 1) throw usage('give only one of --key, --password-env and --agent');
+  const chosen = [options.key, options.passwordEnv || options.password, options.agent].filter(Boolean).length;
+  if (chosen > 1) throw usage('give only one of --key, --password-env (or --password) and --agent');
   if (options.passphraseEnv && !options.key) throw usage('--passphrase-env goes with --key');
   if (options.key) {
     return { type: 'key', keyFile: resolve(options.key), ...(options.passphraseEnv ? { passphraseEnv: options.passphraseEnv } : {}) };
   }
   if (options.passwordEnv) return { type: 'password', passwordEnv: options.passwordEnv };
+  if (options.password) return { type: 'password' };
   if (options.agent || env.SSH_AUTH_SOCK) return { type: 'agent' };
   const home = env.HOME || homedir();
   const defaultKey = ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((file) => join(home, '.ssh', file)).find((file) => existsSync(file));
@@ -58,7 +61,7 @@ function chooseAuth(options: AddOptions, env: NodeJS.ProcessEnv): HostAuth {
 function hostInputFrom(name: string, options: AddOptions, env: NodeJS.ProcessEnv): HostInput {
   const common = { name, ...(options.label ? { label: options.label } : {}), ...(options.notes ? { notes: options.notes } : {}) };
   if (options.local) {
-    if (options.address || options.jump || options.key || options.passwordEnv) throw usage('--local takes no address, jump or credentials');
+    if (options.address || options.jump || options.key || options.passwordEnv || options.password) throw usage('--local takes no address, jump or credentials');
     return { ...common, kind: 'local' };
   }
   if (!options.address) throw usage(`hosts add ${name}: give --address ADDRESS (or --local for this machine)`);
@@ -106,6 +109,7 @@ export function registerHostsCommands(program: Command, io: CliIo, globals: () =
     .option('--key <file>', 'private key file')
     .option('--passphrase-env <var>', 'environment variable that holds the key passphrase')
     .option('--password-env <var>', 'environment variable that holds the password')
+    .option('--password', 'log in with a password asked for on the terminal when connecting (never saved)')
     .option('--agent', 'authenticate with ssh-agent')
     .option('--jump <host>', 'reach it through this inventory host (ProxyJump)')
     .option('--label <label>', 'bare-metal or vm')

@@ -8,6 +8,7 @@ import { registerExperimentCommands } from './experiment-commands';
 import { registerServeCommand } from './serve-command';
 import { registerDemoLabCommands } from './demo-lab-commands';
 import { registerBundleCommands } from './bundle-commands';
+import { registerWorkspaceCommands } from './workspace-commands';
 import { EXIT_USAGE, processIo, reportError, type CliIo } from './output';
 import type { GlobalOptions } from './cli-context';
 import { CNLAB_VERSION } from '../core/version';
@@ -28,6 +29,7 @@ export function buildProgram(io: CliIo): Command {
   registerServeCommand(program, io, globals);
   registerDemoLabCommands(program, io, globals);
   registerBundleCommands(program, io, globals);
+  registerWorkspaceCommands(program, io, globals);
   for (const command of program.commands) {
     command.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
     for (const sub of command.commands) sub.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });

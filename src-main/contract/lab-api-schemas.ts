@@ -10,13 +10,17 @@ const labId = z.string().regex(OBJECT_NAME_PATTERN, 'a lab id is a topology name
 /** Topology text is YAML; a generous bound still stops a runaway paste from reaching the planner. */
 const topologyText = z.string().min(1, 'the topology is empty').max(2_000_000, 'the topology text is over 2 MB');
 const path = z.string().min(1).max(4096);
-/** Run ids are folder names under runs/ (run-store.ts): never a path. */
-const runId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'a run id is a run folder name such as 20261122-093000-quick (see the runs list)');
+const secretKind = z.enum(['password', 'passphrase']);
+/** A run folder's name under runs/ (run-store.ts), or imports/<bundle>/<run id> for an imported one: never a path. */
+const runRef = z.string().regex(/^(imports\/[A-Za-z0-9_][A-Za-z0-9._-]{0,127}\/)?[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'a run id is a run folder name such as 20261122-093000-quick, or imports/<bundle>/<run> (see the runs list)');
+const runRefs = z.array(runRef).min(1, 'choose at least one run').max(20_000);
 
 export const LAB_API_REQUEST_SCHEMAS = {
   getAppInfo: none,
   openWorkspace: z.object({ dir: path, create: z.boolean() }).strict(),
   listRecentWorkspaces: none,
+  saveWorkspaceAs: z.object({ dir: path }).strict(),
+  getWorkspaceInfo: none,
   listHosts: none,
   saveHost: z.object({ host: hostSchema, originalName: hostNameSchema.optional() }).strict(),
   removeHost: z.object({ name: hostNameSchema }).strict(),
@@ -26,9 +30,16 @@ export const LAB_API_REQUEST_SCHEMAS = {
   probeAllHosts: none,
   previewSshConfigImport: z.object({ file: path.optional() }).strict(),
   importSshConfigHosts: z.object({ file: path.optional(), names: z.array(hostNameSchema).min(1).max(500) }).strict(),
+  setHostSecret: z
+    .object({ host: hostNameSchema, kind: secretKind, value: z.string().min(1, 'the secret is empty').max(4096, 'the secret is over 4096 characters'), remember: z.boolean(), acceptUnprotected: z.boolean().optional() })
+    .strict(),
+  forgetHostSecret: z.object({ host: hostNameSchema, kind: secretKind }).strict(),
   listTopologies: none,
   readTopology: z.object({ name: labId }).strict(),
   saveTopology: z.object({ name: labId, text: topologyText }).strict(),
+  listExperiments: none,
+  readExperiment: z.object({ name: labId }).strict(),
+  saveExperiment: z.object({ name: labId, text: topologyText }).strict(),
   checkTopology: z.object({ text: topologyText }).strict(),
   previewTopology: z.object({ text: topologyText }).strict(),
   applyTopology: z.object({ text: topologyText }).strict(),
@@ -39,10 +50,13 @@ export const LAB_API_REQUEST_SCHEMAS = {
   getLab: z.object({ labId }).strict(),
   planExperiment: z.object({ text: topologyText }).strict(),
   startExperiment: z.object({ text: topologyText }).strict(),
-  resumeRun: z.object({ runId }).strict(),
+  resumeRun: z.object({ runId: runRef }).strict(),
   listRuns: none,
-  getRun: z.object({ runId }).strict(),
-  compareRuns: z.object({ runA: runId, runB: runId }).strict(),
+  getRun: z.object({ runId: runRef }).strict(),
+  compareRuns: z.object({ runA: runRef, runB: runRef }).strict(),
+  importBundle: z.object({ file: path }).strict(),
+  exportBundle: z.object({ runIds: runRefs, file: path }).strict(),
+  writeRunReport: z.object({ runIds: runRefs, file: path }).strict(),
   cancelJob: z.object({ jobId: z.string().regex(/^job-[0-9a-z-]{1,40}$/, 'a job id looks like job-…') }).strict(),
   getCommandLog: z.object({ host: hostNameSchema.optional(), lab: labId.optional(), limit: z.number().int().min(1).max(10_000).optional() }).strict(),
   startDemoLab: none,

@@ -34,12 +34,24 @@ export interface AppInfo {
   /** Root, or passwordless sudo: the demo lab can be started. */
   demoLab: { available: boolean; reason?: string; running: DemoLabInfo | null };
   platform: string;
+  /** How passwords and passphrases given in the console are kept; `note` says it in words, with the fix when unprotected. */
+  secrets: { protection: SecretProtectionView; note: string };
 }
+
+/** os: encrypted by the OS secret store; unprotected: on disk but recoverable by anyone who reads the user's files; memory: this session only. */
+export type SecretProtectionView = 'os' | 'unprotected' | 'memory';
+
+export type HostSecretKind = 'password' | 'passphrase';
 
 export interface WorkspaceInfo {
   dir: string;
   hostCount: number;
   topologies: string[];
+  experiments: string[];
+  /** workspace.yaml's settings: how long after the last edit a draft is saved, … */
+  settings: { autosaveMs: number; confirmBeforeTeardown: boolean };
+  /** Set when opening upgraded an older workspace.yaml; the original was kept in backupFile. */
+  upgrade: { from: number; backupFile: string } | null;
 }
 
 export interface DemoLabInfo {
@@ -97,6 +109,7 @@ export interface TopologyPreview {
   expectations: ReachabilityExpectation[];
 }
 
+/** A named document of the workspace as typed: a topology or an experiment file. */
 export interface SavedTopology {
   name: string;
   text: string;
@@ -154,8 +167,16 @@ export interface ExperimentPlanView {
 
 export type RunStateView = 'running' | 'completed' | 'failed' | 'cancelled' | 'interrupted';
 
+/** Where a run came from: an imported bundle's runs are read-only (never resumed or rewritten). */
+export interface ImportedRunSource {
+  /** The bundle's folder under the workspace's imports/. */
+  bundle: string;
+}
+
 export interface RunListingView {
+  /** A run of the workspace, or `imports/<bundle>/<run>` for an imported one. */
   runId: string;
+  imported?: ImportedRunSource;
   name: string;
   state: RunStateView;
   createdAt: string;
@@ -195,6 +216,7 @@ export type AxisValueView = string | number | boolean;
 
 export interface RunView {
   runId: string;
+  imported?: ImportedRunSource;
   name: string;
   state: RunStateView;
   createdAt: string;
@@ -210,6 +232,20 @@ export interface RunView {
   repetitions: number;
   cells: RunCellView[];
   failures: { key: string; cellId: string; message: string }[];
+}
+
+export interface BundleImportView {
+  bundle: string;
+  folder: string;
+  files: number;
+  /** The imported runs as the runs list shows them (ids are imports/<bundle>/<run>). */
+  runs: RunListingView[];
+}
+
+export interface BundleExportView {
+  file: string;
+  runs: number;
+  bytes: number;
 }
 
 /** One summary side of a comparison row. */
@@ -319,7 +355,7 @@ export type LabApiEvent =
   /** The desktop menu asks the page to act (the page owns unsaved designer state). */
   | { type: 'menu'; action: MenuAction };
 
-export type MenuAction = 'new-workspace' | 'open-workspace' | 'save-workspace' | 'toggle-theme' | 'toggle-log' | 'show-hosts' | 'show-topology' | 'show-experiments' | 'show-results';
+export type MenuAction = 'new-workspace' | 'open-workspace' | 'save-workspace' | 'save-workspace-as' | 'toggle-theme' | 'toggle-log' | 'show-hosts' | 'show-topology' | 'show-experiments' | 'show-results';
 
 // ── the API ─────────────────────────────────────────────────────────────────────────────────────────
 
@@ -331,6 +367,9 @@ export interface LabApiRequests {
   getAppInfo(): Promise<AppInfo>;
   openWorkspace(request: { dir: string; create: boolean }): Promise<WorkspaceInfo>;
   listRecentWorkspaces(): Promise<string[]>;
+  /** Copies this workspace (file, topologies, experiments, runs, imports) into a new or empty folder and opens the copy. */
+  saveWorkspaceAs(request: { dir: string }): Promise<WorkspaceInfo>;
+  getWorkspaceInfo(): Promise<WorkspaceInfo>;
 
   listHosts(): Promise<HostView[]>;
   /** Adds a host, or replaces `originalName` (which may be the same name). Does not connect. */
@@ -344,10 +383,22 @@ export interface LabApiRequests {
   probeAllHosts(): Promise<JobRef>;
   previewSshConfigImport(request: { file?: string }): Promise<SshImportPreview>;
   importSshConfigHosts(request: { file?: string; names: string[] }): Promise<HostView[]>;
+  /**
+   * Gives a host's password or key passphrase (a connection lacking one fails with details.needsSecret). remember:
+   * kept in the OS secret store (refused where there is none, or where it is unprotected unless acceptUnprotected);
+   * otherwise kept in memory for this session. The value is never echoed, logged or written in plain text.
+   */
+  setHostSecret(request: { host: string; kind: HostSecretKind; value: string; remember: boolean; acceptUnprotected?: boolean }): Promise<{ protection: SecretProtectionView; note: string; remembered: boolean }>;
+  /** Forgets a host's password or passphrase, remembered or for the session. */
+  forgetHostSecret(request: { host: string; kind: HostSecretKind }): Promise<{ forgotten: boolean }>;
 
   listTopologies(): Promise<string[]>;
   readTopology(request: { name: string }): Promise<SavedTopology>;
   saveTopology(request: SavedTopology): Promise<void>;
+  listExperiments(): Promise<string[]>;
+  readExperiment(request: { name: string }): Promise<SavedTopology>;
+  /** Saved as typed into experiments/<name>.yaml, even when it does not validate yet. */
+  saveExperiment(request: SavedTopology): Promise<void>;
   checkTopology(request: { text: string }): Promise<TopologyCheck>;
   previewTopology(request: { text: string }): Promise<TopologyPreview>;
   applyTopology(request: { text: string }): Promise<JobRef>;
@@ -368,6 +419,12 @@ export interface LabApiRequests {
   getRun(request: { runId: string }): Promise<RunView>;
   /** Run B against run A, cell by cell (same case and axis values): differences with intervals and significance. */
   compareRuns(request: { runA: string; runB: string }): Promise<RunComparisonView>;
+  /** Verifies a result bundle (every checksum first), then extracts it into imports/<name>/, read-only. */
+  importBundle(request: { file: string }): Promise<BundleImportView>;
+  /** Writes runs (own or imported) into one .tar.gz with manifest, results.csv, chart SVGs, report.html, SHA256SUMS. */
+  exportBundle(request: { runIds: string[]; file: string }): Promise<BundleExportView>;
+  /** Writes a self-contained report.html of runs. */
+  writeRunReport(request: { runIds: string[]; file: string }): Promise<{ file: string }>;
 
   cancelJob(request: { jobId: string }): Promise<void>;
   getCommandLog(request: CommandLogFilter): Promise<CommandLogEntry[]>;
@@ -388,6 +445,8 @@ export const LAB_API_METHODS = [
   'getAppInfo',
   'openWorkspace',
   'listRecentWorkspaces',
+  'saveWorkspaceAs',
+  'getWorkspaceInfo',
   'listHosts',
   'saveHost',
   'removeHost',
@@ -397,9 +456,14 @@ export const LAB_API_METHODS = [
   'probeAllHosts',
   'previewSshConfigImport',
   'importSshConfigHosts',
+  'setHostSecret',
+  'forgetHostSecret',
   'listTopologies',
   'readTopology',
   'saveTopology',
+  'listExperiments',
+  'readExperiment',
+  'saveExperiment',
   'checkTopology',
   'previewTopology',
   'applyTopology',
@@ -414,6 +478,9 @@ export const LAB_API_METHODS = [
   'listRuns',
   'getRun',
   'compareRuns',
+  'importBundle',
+  'exportBundle',
+  'writeRunReport',
   'cancelJob',
   'getCommandLog',
   'startDemoLab',

@@ -45,6 +45,10 @@ describe('app menu', () => {
     expect(save?.accelerator).toBe('CmdOrCtrl+S');
     menu.click(save);
     expect(menu.sent).toEqual(['save-workspace']);
+    const saveAs = menu.item('File', 'Save Workspace As…');
+    expect(saveAs?.accelerator).toBe('CmdOrCtrl+Shift+S');
+    menu.click(saveAs);
+    expect(menu.sent).toEqual(['save-workspace', 'save-workspace-as']);
   });
 
   it('lists recent workspaces and opens the one chosen; says so when there are none', () => {

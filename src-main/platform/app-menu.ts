@@ -33,6 +33,7 @@ function fileMenu({ recentWorkspaces, isMac, actions }: AppMenuOptions): MenuIte
       { label: 'Open Recent', submenu: recent },
       { type: 'separator' },
       { label: 'Save Workspace', accelerator: 'CmdOrCtrl+S', click: () => actions.sendToPage('save-workspace') },
+      { label: 'Save Workspace As…', accelerator: 'CmdOrCtrl+Shift+S', click: () => actions.sendToPage('save-workspace-as') },
       { type: 'separator' },
       isMac ? { role: 'close' } : { role: 'quit' },
     ],

@@ -12,6 +12,7 @@ import { CONTENT_SECURITY_POLICY } from '../server/security-headers';
 import { buildAppMenu, DOCUMENTATION_URL } from './app-menu';
 import { isAppUrl, isExternalWebUrl, type AppLocation } from './app-url';
 import { bridgeLabApi } from './ipc-bridge';
+import { openSafeStorageSecretStore } from './safe-storage-cipher';
 import { MIN_WINDOW_SIZE, restoreWindowState, serializeWindowState, windowStateFile } from './window-state';
 
 interface DesktopContext {
@@ -155,7 +156,9 @@ async function openConsole(): Promise<DesktopContext> {
   const env = process.env;
   const homeDir = env.HOME || homedir();
   const configDir = resolveConfigDir({ env, homeDir });
-  const labConsole = await openLabConsole({ workspaceDir: resolveWorkspaceDir(undefined, { env, homeDir }), configDir, homeDir, env, shell: 'electron' });
+  // Remembered passwords and passphrases: OS-encrypted through safeStorage, never in the workspace.
+  const secretStore = await openSafeStorageSecretStore(configDir);
+  const labConsole = await openLabConsole({ workspaceDir: resolveWorkspaceDir(undefined, { env, homeDir }), configDir, homeDir, env, shell: 'electron', secretStore });
   return { labConsole, configDir, location: appLocation() };
 }
 

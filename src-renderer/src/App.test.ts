@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { defineComponent, h } from 'vue';
 import type { AppInfo } from '@contract/lab-api';
 import { setLabApi } from './api/lab-client';
-import { createFakeLabApi, type FakeLabApi } from './test-support/fake-lab-api';
+import { createFakeLabApi, workspaceInfo, type FakeLabApi } from './test-support/fake-lab-api';
 import { useAppStore, THEME_STORAGE_KEY } from './stores/app-store';
 import { sshHostView } from './components/hosts/host-view-fixtures';
 import App from './App.vue';
@@ -18,7 +18,7 @@ vi.mock('./views/TopologyView.vue', () => ({ default: defineComponent({ name: 'T
 const DEMO = { id: 'demo-1', hosts: ['h1', 'h2', 'h3'], topologyName: 'demo', topologyText: 'version: 1\nname: demo\n' };
 
 function appInfo(demoLab: AppInfo['demoLab']): AppInfo {
-  return { version: '0.1.0', shell: 'browser', workspaceDir: '/home/me/cnlab/lab1', demoLab, platform: 'linux' };
+  return { version: '0.1.0', shell: 'browser', workspaceDir: '/home/me/cnlab/lab1', demoLab, platform: 'linux', secrets: { protection: 'memory', note: 'session only' } };
 }
 
 let api: FakeLabApi;
@@ -41,6 +41,7 @@ beforeEach(() => {
   setActivePinia(createPinia());
   api = createFakeLabApi({
     getAppInfo: () => Promise.resolve(appInfo({ available: true, running: null })),
+    getWorkspaceInfo: () => Promise.resolve(workspaceInfo()),
     listHosts: () => Promise.resolve([]),
     getCommandLog: () => Promise.resolve([]),
     startDemoLab: () => Promise.resolve({ jobId: 'job-demo', kind: 'demo-start' }),
@@ -109,7 +110,7 @@ describe('shell', () => {
     await flushPromises();
     expect(store.tab).toBe('topology');
     expect(store.saveRequests).toBe(1);
-    api.openWorkspace.mockResolvedValue({ dir: '/srv/lab2', hostCount: 0, topologies: [] });
+    api.openWorkspace.mockResolvedValue(workspaceInfo('/srv/lab2'));
     await app.get('[data-testid=workspace-dir]').setValue('/srv/lab2');
     await app.get('[data-testid=workspace-form]').trigger('submit');
     await flushPromises();

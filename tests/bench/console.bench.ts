@@ -64,7 +64,7 @@ async function floorServer(): Promise<{ url: string; close: () => Promise<void> 
 }
 
 async function prepareWorkspace(testbed: Testbed, dir: string): Promise<void> {
-  const service = await HostService.open({ workspaceDir: join(dir, 'workspace'), configDir: join(dir, 'config'), homeDir: join(dir, 'home'), secrets: () => undefined });
+  const service = await HostService.open({ workspaceDir: join(dir, 'workspace'), configDir: join(dir, 'config'), homeDir: join(dir, 'home'), secrets: () => Promise.resolve(undefined) });
   try {
     for (const name of ['h1', 'h2']) service.inventory.add(testbedHost(testbed, name));
     await service.inventory.save();

@@ -10,6 +10,8 @@ import { benchConsole } from './console.bench.ts';
 import { benchExampleExperiments, benchExperiment } from './experiment.bench.ts';
 import { benchExperimentsUi } from './experiments-ui.bench.ts';
 import { benchSshLatency, sshLatencyMarkdown } from './ssh-latency.bench.ts';
+import { benchBundles } from './bundles.bench.ts';
+import { benchWorkspaceOpen } from './workspace-open.bench.ts';
 
 const BENCHES: Record<string, () => Promise<string>> = {
   ssh: async () => sshLatencyMarkdown(await benchSshLatency()),
@@ -19,6 +21,8 @@ const BENCHES: Record<string, () => Promise<string>> = {
   examples: benchExampleExperiments,
   console: benchConsole,
   'experiments-ui': benchExperimentsUi,
+  bundles: benchBundles,
+  'workspace-open': benchWorkspaceOpen,
 };
 
 const FILE = join(__dirname, '..', '..', 'BENCHMARKS.md');

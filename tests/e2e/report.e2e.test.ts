@@ -59,7 +59,7 @@ describe('report.html', () => {
 
     await expect.poll(() => page.locator('h2').allTextContents()).toContain(HOSTILE_NAME);
     expect(await page.locator('img').count()).toBe(0);
-    expect(await page.evaluate(() => (window as unknown as { __owned?: number }).__owned)).toBeUndefined();
+    expect(await page.evaluate(() => (globalThis as unknown as { __owned?: number }).__owned)).toBeUndefined();
 
     expect(requests).toEqual([url]);
     await shot(page, 'report');

@@ -8,6 +8,7 @@ import type { HostInput } from '../../src-main/core/hosts/host-model';
 
 type SshHostInput = Extract<HostInput, { kind: 'ssh' }>;
 import { HostService } from '../../src-main/core/hosts/host-service';
+import { envSecretLookup } from '../../src-main/core/hosts/secret-store';
 import type { Testbed } from '../../src-main/core/testbed/testbed.ts';
 
 export interface ServiceFixture {
@@ -47,7 +48,7 @@ export async function openTestService(
     configDir: join(scratch, 'config'),
     homeDir: join(scratch, 'home'),
   };
-  const service = await HostService.open({ ...fixture, secrets: (name) => env[name], ...options });
+  const service = await HostService.open({ ...fixture, secrets: envSecretLookup(env), ...options });
   for (const host of hosts) service.inventory.add(host);
   return {
     ...fixture,

@@ -2,14 +2,14 @@
 // atomically, and read as if hostile. Reading checks every entry's header before its body (only regular
 // files and folders, relative paths without "..", sizes within limits), verifies every checksum, and only
 // then writes anything, each file inside the target folder and nowhere else.
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { mkdir, open } from 'node:fs/promises';
-import { dirname, posix, relative, resolve, sep } from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, posix, relative, resolve, sep } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { createGzip, type Gzip } from 'node:zlib';
 import { Header, Pax, Parser, type ReadEntry } from 'tar';
 import { CnlabError } from '../errors';
-import { writeFileAtomic } from '../fs/atomic-write';
 
 export const CHECKSUMS_FILE = 'SHA256SUMS';
 
@@ -66,19 +66,111 @@ function tarEntry(path: string, content: Buffer, mtime: Date): Buffer[] {
   return blocks;
 }
 
+async function syncFile(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Tar blocks are handed to gzip in slices of this size: one thread-pool job each, not three per file. */
+const GZIP_SLICE = 1 << 20;
+
+/**
+ * Writes a bundle as its files come: each file is checked and hashed once when added, and compressed on the
+ * thread pool while the caller reads the next; SHA256SUMS goes last. The .tar.gz appears atomically at
+ * finish() (temp file beside it, fsync, rename, fsync of the folder); abort() leaves nothing behind.
+ */
+export class BundleArchiveWriter {
+  private readonly seen = new Set<string>();
+  private readonly sums: { path: string; sha256: string }[] = [];
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private readonly done: Promise<void>;
+  private failure: Error | null = null;
+
+  private constructor(
+    private readonly file: string,
+    private readonly temp: string,
+    private readonly gzip: Gzip,
+    private readonly mtime: Date,
+  ) {
+    this.done = pipeline(gzip, createWriteStream(temp, { flags: 'wx', mode: 0o644, highWaterMark: GZIP_SLICE })).catch((error: unknown) => {
+      this.failure = error instanceof Error ? error : new Error(String(error));
+    });
+  }
+
+  static async open(file: string, mtime = new Date()): Promise<BundleArchiveWriter> {
+    const dir = dirname(file);
+    await mkdir(dir, { recursive: true });
+    const temp = join(dir, `.${basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+    return new BundleArchiveWriter(file, temp, createGzip({ chunkSize: 256 * 1024 }), mtime);
+  }
+
+  /** Adds one file (refused: a path cnlab never writes, SHA256SUMS itself, a path given twice). */
+  add(entry: BundleFile): void {
+    checkEntryPath(this.file, entry.path);
+    if (entry.path === CHECKSUMS_FILE) throw new CnlabError('internal', `${CHECKSUMS_FILE} is written by the archive itself`);
+    if (this.seen.has(entry.path)) throw new CnlabError('internal', `bundle entry ${entry.path} given twice`);
+    this.seen.add(entry.path);
+    this.sums.push({ path: entry.path, sha256: sha256(entry.content) });
+    this.push(tarEntry(entry.path, entry.content, this.mtime));
+  }
+
+  private push(blocks: Buffer[]): void {
+    for (const block of blocks) {
+      this.pending.push(block);
+      this.pendingBytes += block.length;
+    }
+    if (this.pendingBytes >= GZIP_SLICE) this.flush();
+  }
+
+  private flush(): void {
+    if (this.pendingBytes === 0) return;
+    this.gzip.write(Buffer.concat(this.pending, this.pendingBytes));
+    this.pending = [];
+    this.pendingBytes = 0;
+  }
+
+  /** Writes SHA256SUMS and the end of the archive, then puts the file in place. */
+  async finish(): Promise<void> {
+    try {
+      const sums = [...this.sums].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)).map((sum) => `${sum.sha256}  ${sum.path}\n`).join('');
+      this.push(tarEntry(CHECKSUMS_FILE, Buffer.from(sums), this.mtime));
+      this.push([Buffer.alloc(1024)]);
+      this.flush();
+      this.gzip.end();
+      await this.done;
+      if (this.failure) throw this.failure;
+      await syncFile(this.temp);
+      await rename(this.temp, this.file);
+    } catch (error) {
+      await this.abort();
+      throw error;
+    }
+    await syncFile(dirname(this.file));
+  }
+
+  /** Drops the partial archive (the target file, if any, is untouched). */
+  async abort(): Promise<void> {
+    this.gzip.destroy();
+    await this.done;
+    await rm(this.temp, { force: true });
+  }
+}
+
 /** Writes the files and their SHA256SUMS as a .tar.gz, atomically (a crash leaves the old file or none). */
 export async function writeBundleArchive(file: string, files: readonly BundleFile[], mtime = new Date()): Promise<void> {
-  const seen = new Set<string>();
-  for (const entry of files) {
-    checkEntryPath(file, entry.path);
-    if (entry.path === CHECKSUMS_FILE) throw new CnlabError('internal', `${CHECKSUMS_FILE} is written by the archive itself`);
-    if (seen.has(entry.path)) throw new CnlabError('internal', `bundle entry ${entry.path} given twice`);
-    seen.add(entry.path);
+  const writer = await BundleArchiveWriter.open(file, mtime);
+  try {
+    for (const entry of files) writer.add(entry);
+  } catch (error) {
+    await writer.abort();
+    throw error;
   }
-  const all = [...files, { path: CHECKSUMS_FILE, content: Buffer.from(checksumsText(files)) }];
-  const blocks = all.flatMap((entry) => tarEntry(entry.path, entry.content, mtime));
-  blocks.push(Buffer.alloc(1024));
-  await writeFileAtomic(file, gzipSync(Buffer.concat(blocks)));
+  await writer.finish();
 }
 
 /** Every entry's header is judged before its body is read: a 1 TB size claim is refused, never awaited. */
@@ -166,6 +258,15 @@ function verifyChecksums(archive: string, files: ReadonlyMap<string, Buffer>): v
   }
 }
 
+/** Runs `action` on every item, at most `limit` at a time (enough to keep the thread pool busy). */
+async function inParallel<T>(items: readonly T[], action: (item: T) => Promise<unknown>, limit = 32): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) await action(items[next++] as T);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
 /** Reads and verifies a bundle without writing anything: its files by path (SHA256SUMS left out). */
 export async function readBundleArchive(archive: string, limits: ArchiveLimits = DEFAULT_LIMITS): Promise<Map<string, Buffer>> {
   const files = await readEntries(archive, limits);
@@ -181,23 +282,21 @@ export async function readBundleArchive(archive: string, limits: ArchiveLimits =
 export async function extractBundleArchive(archive: string, targetDir: string, limits: ArchiveLimits = DEFAULT_LIMITS): Promise<string[]> {
   const files = await readBundleArchive(archive, limits);
   const root = resolve(targetDir);
+  // Every target is checked before the first write; then folders (parents first), then files, several at once.
+  const targets = [...files].map(([path, content]) => {
+    const target = resolve(root, ...path.split('/'));
+    const inside = relative(root, target);
+    if (inside.startsWith('..') || inside.startsWith(sep) || inside === '') throw refused(archive, path, 'would land outside the target folder');
+    return { path, target, content };
+  });
   await mkdir(dirname(root), { recursive: true });
   await mkdir(root).catch((error: NodeJS.ErrnoException) => {
     throw new CnlabError('invalid-input', error.code === 'EEXIST' ? `${root} already exists: import into a new folder` : `cannot create ${root}: ${error.message}`);
   });
-  const written: string[] = [];
-  for (const [path, content] of files) {
-    const target = resolve(root, ...path.split('/'));
-    const inside = relative(root, target);
-    if (inside.startsWith('..') || inside.startsWith(sep) || inside === '') throw refused(archive, path, 'would land outside the target folder');
-    await mkdir(dirname(target), { recursive: true });
-    const handle = await open(target, 'wx', 0o644);
-    try {
-      await handle.writeFile(content);
-    } finally {
-      await handle.close();
-    }
-    written.push(posix.join(...path.split('/')));
-  }
+  const folders = [...new Set(targets.map((entry) => dirname(entry.target)))].filter((dir) => dir !== root).sort();
+  await inParallel(folders, (dir) => mkdir(dir, { recursive: true }));
+  // 'wx': created here or refused, so no existing file or link is ever followed or replaced.
+  await inParallel(targets, (entry) => writeFile(entry.target, entry.content, { flag: 'wx', mode: 0o644 }));
+  const written = targets.map((entry) => posix.join(...entry.path.split('/')));
   return written.sort();
 }

@@ -3,13 +3,15 @@
 // opening the runs (format version, cnlab version, the experiments' fingerprints, host facts, the
 // topology as deployed), and results.csv with each cell's statistics. The report and the charts are made
 // by the caller (extraFiles): they need the presentation layer, which core does not know.
-import { readdir, readFile } from 'node:fs/promises';
+import { readFile as readFileCallback } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { join, relative, sep } from 'node:path';
 import { CnlabError } from '../errors';
 import { summarizeCells } from '../experiment/cell-summary';
-import type { RunFolder, RunStore } from '../experiment/run-store';
+import { RunFolder, RunStore, type RunRecord, type SampleLine } from '../experiment/run-store';
 import { CNLAB_VERSION } from '../version';
-import { writeBundleArchive, type BundleFile } from './bundle-archive';
+import { BundleArchiveWriter, type BundleFile } from './bundle-archive';
 
 export const BUNDLE_FORMAT = 1;
 
@@ -55,34 +57,113 @@ export interface BundleOptions {
   extraFiles?: (folders: readonly RunFolder[]) => Promise<BundleFile[]>;
 }
 
-/** The bundle's files for `runIds` (each must be a run of `store`), and the manifest among them. */
-export async function collectRunBundle(store: RunStore, runIds: readonly string[], { now = new Date(), extraFiles }: BundleOptions = {}): Promise<{ files: BundleFile[]; manifest: BundleManifest }> {
+/** Finds a run's folder by the id the caller uses (a RunStore, or a view over several stores). */
+export type RunOpener = Pick<RunStore, 'open'>;
+
+/** Runs read ahead while bundling: enough to keep the thread pool busy, few enough for open-file limits. */
+const READ_AHEAD = 16;
+
+/** A run folder that reads its record, samples and deployed labs once: the report reads them again. */
+class BundledRunFolder extends RunFolder {
+  private record: Promise<RunRecord> | null = null;
+  private samples: Promise<SampleLine[]> | null = null;
+  private deployed: Promise<Record<string, unknown>> | null = null;
+
+  override readRecord(): Promise<RunRecord> {
+    return (this.record ??= super.readRecord());
+  }
+
+  override readSamples(): Promise<SampleLine[]> {
+    return (this.samples ??= super.readSamples());
+  }
+
+  override readDeployed(): Promise<Record<string, unknown>> {
+    return (this.deployed ??= super.readDeployed());
+  }
+}
+
+/** Opens runs by id; a RunStore is listed once (its open() lists the folder for every run). */
+async function folderOpener(store: RunOpener): Promise<(runId: string) => Promise<RunFolder>> {
+  if (!(store instanceof RunStore)) return (runId) => store.open(runId);
+  const listed = new Set(await store.list());
+  return (runId) => (listed.has(runId) ? Promise.resolve(store.folderOf(runId)) : store.open(runId));
+}
+
+/** The callback readFile: no FileHandle object per file, which costs the main thread more than the read. */
+const readFile = promisify(readFileCallback);
+
+interface ReadRun {
+  folder: BundledRunFolder;
+  record: RunRecord;
+  lines: SampleLine[];
+  deployed: Record<string, unknown>;
+  files: { path: string; content: Buffer }[];
+}
+
+async function readRun(open: Promise<RunFolder>): Promise<ReadRun> {
+  const folder = new BundledRunFolder((await open).dir);
+  const [record, lines, deployed, paths] = await Promise.all([folder.readRecord(), folder.readSamples(), folder.readDeployed(), filesUnder(folder.dir)]);
+  const files = await Promise.all(paths.map(async (path) => ({ path, content: await readFile(join(folder.dir, ...path.split('/'))) })));
+  return { folder, record, lines, deployed, files };
+}
+
+/** Hands the bundle's files for `runIds` to `add` as they are read (runs in order), and returns the manifest. */
+async function collectInto(store: RunOpener, runIds: readonly string[], { now = new Date(), extraFiles }: BundleOptions, add: (file: BundleFile) => void): Promise<BundleManifest> {
   if (runIds.length === 0) throw new CnlabError('usage', 'name at least one run to bundle (see `cnlab runs list`)');
-  const files: BundleFile[] = [];
   const manifest: BundleManifest = { bundleFormat: BUNDLE_FORMAT, cnlabVersion: CNLAB_VERSION, createdAt: now.toISOString(), runs: [] };
   const csvRows: (string | number)[][] = [];
   const folders: RunFolder[] = [];
-  for (const requested of runIds) {
-    const folder = await store.open(requested);
+  const bundled = new Set<string>();
+  const open = await folderOpener(store);
+  // Several runs are read at once, but taken in the order given: a failure names the first run that failed.
+  const reads = new Map<number, Promise<ReadRun>>();
+  const start = (index: number): void => {
+    if (index >= runIds.length) return;
+    const read = readRun(open(runIds[index] ?? ''));
+    read.catch(() => undefined);
+    reads.set(index, read);
+  };
+  for (let index = 0; index < READ_AHEAD; index++) start(index);
+  for (let index = 0; index < runIds.length; index++) {
+    const { folder, record, lines, deployed, files } = await (reads.get(index) as Promise<ReadRun>);
+    reads.delete(index);
+    start(index + READ_AHEAD);
     folders.push(folder);
-    const record = await folder.readRecord();
-    const lines = await folder.readSamples();
-    manifest.runs.push({ runId: record.runId, name: record.experiment.name, state: record.state, createdAt: record.createdAt, experimentFingerprint: record.fingerprint, hostMap: record.hostMap, hostFacts: record.hostFacts, toolVersions: Object.fromEntries(Object.entries(record.hostFacts).map(([host, facts]) => [host, { ...facts.tools }])), topologies: record.topologies, deployed: await folder.readDeployed() });
-    for (const path of await filesUnder(folder.dir)) files.push({ path: `runs/${record.runId}/${path}`, content: await readFile(join(folder.dir, ...path.split('/'))) });
+    if (bundled.has(record.runId)) {
+      throw new CnlabError('invalid-input', `run ${record.runId} is chosen twice (or comes from two bundles): a bundle holds each run once: choose it once`);
+    }
+    bundled.add(record.runId);
+    manifest.runs.push({ runId: record.runId, name: record.experiment.name, state: record.state, createdAt: record.createdAt, experimentFingerprint: record.fingerprint, hostMap: record.hostMap, hostFacts: record.hostFacts, toolVersions: Object.fromEntries(Object.entries(record.hostFacts).map(([host, facts]) => [host, { ...facts.tools }])), topologies: record.topologies, deployed });
+    for (const file of files) add({ path: `runs/${record.runId}/${file.path}`, content: file.content });
     for (const cell of summarizeCells(record, lines)) {
       for (const [metric, summary] of Object.entries(cell.metrics)) {
         csvRows.push([record.runId, cell.cellId, cell.caseLabel, JSON.stringify(cell.axisValues), metric, summary.n, summary.mean, summary.median, summary.ci95?.low ?? '', summary.ci95?.high ?? '', summary.noisy ? 'yes' : 'no']);
       }
     }
   }
-  files.push({ path: 'manifest.json', content: Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`) });
-  files.push({ path: 'results.csv', content: Buffer.from(resultsCsv(csvRows)) });
-  if (extraFiles) files.push(...(await extraFiles(folders)));
+  add({ path: 'manifest.json', content: Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`) });
+  add({ path: 'results.csv', content: Buffer.from(resultsCsv(csvRows)) });
+  if (extraFiles) for (const file of await extraFiles(folders)) add(file);
+  return manifest;
+}
+
+/** The bundle's files for `runIds` (each must open in `store`), and the manifest among them. */
+export async function collectRunBundle(store: RunOpener, runIds: readonly string[], options: BundleOptions = {}): Promise<{ files: BundleFile[]; manifest: BundleManifest }> {
+  const files: BundleFile[] = [];
+  const manifest = await collectInto(store, runIds, options, (file) => files.push(file));
   return { files, manifest };
 }
 
-export async function exportRunBundle(store: RunStore, runIds: readonly string[], outFile: string, options: BundleOptions = {}): Promise<BundleManifest> {
-  const { files, manifest } = await collectRunBundle(store, runIds, options);
-  await writeBundleArchive(outFile, files);
+/** Writes the bundle as its files are read: compression runs on the thread pool meanwhile (bundle-archive.ts). */
+export async function exportRunBundle(store: RunOpener, runIds: readonly string[], outFile: string, options: BundleOptions = {}): Promise<BundleManifest> {
+  const writer = await BundleArchiveWriter.open(outFile);
+  let manifest: BundleManifest;
+  try {
+    manifest = await collectInto(store, runIds, options, (file) => writer.add(file));
+  } catch (error) {
+    await writer.abort();
+    throw error;
+  }
+  await writer.finish();
   return manifest;
 }

@@ -213,48 +213,54 @@ export class ExperimentService {
   }
 
   /** Every run of the workspace, oldest first; counts come from runs/index.json while the files are unchanged. */
-  async list(): Promise<RunListing[]> {
-    return cachedListings(this.store.dir, await this.store.list(), {
-      compute: (runId) => this.listing(runId),
-      cacheable: (listing) => listing.state !== 'running' && listing.state !== 'interrupted',
-    });
-  }
-
-  private async listing(runId: string): Promise<RunListing | null> {
-    try {
-      const folder = this.store.folderOf(runId);
-      const record = await folder.readRecord();
-      const lines = await folder.readSamples();
-      const measured = lines.filter((line) => line.type !== 'live' && !line.warmup);
-      return {
-        runId,
-        name: record.experiment.name,
-        state: effectiveState(record),
-        createdAt: record.createdAt,
-        cells: record.cells.length,
-        results: new Set(measured.filter((line) => line.type === 'result').map((line) => line.key)).size,
-        failures: measured.filter((line) => line.type === 'failure').length,
-        planned: record.blocks.reduce((sum, block) => sum + block.runs.filter((run) => !run.warmup).length, 0),
-      };
-    } catch {
-      // A folder that is not a run (or a run.json from a newer cnlab) is left out of the list.
-      return null;
-    }
+  list(): Promise<RunListing[]> {
+    return listRunsIn(this.store);
   }
 
   /** Run B against run A, cell by cell (see run-comparison.ts). */
   async compare(runA: string, runB: string): Promise<{ a: RunRecord; b: RunRecord; rows: CellComparison[] }> {
-    const [a, b] = await Promise.all([runA, runB].map(async (runId) => {
-      const folder = await this.store.open(runId);
-      return { record: await folder.readRecord(), lines: await folder.readSamples() };
-    }));
-    if (!a || !b) throw new CnlabError('internal', 'comparison lost a run');
-    return { a: a.record, b: b.record, rows: compareRunCells(a, b) };
+    return compareRunFolders(await this.store.open(runA), await this.store.open(runB));
   }
 
   async show(runId: string): Promise<RunDetails> {
     return readRunDetails(await this.store.open(runId));
   }
+}
+
+/** The runs of a store (a workspace's runs/ or an imported bundle's), oldest first, through its index.json. */
+export async function listRunsIn(store: RunStore): Promise<RunListing[]> {
+  return cachedListings(store.dir, await store.list(), {
+    compute: (runId) => runListing(store.folderOf(runId)),
+    cacheable: (listing) => listing.state !== 'running' && listing.state !== 'interrupted',
+  });
+}
+
+async function runListing(folder: RunFolder): Promise<RunListing | null> {
+  try {
+    const record = await folder.readRecord();
+    const lines = await folder.readSamples({ skipLive: true });
+    const measured = lines.filter((line) => line.type !== 'live' && !line.warmup);
+    return {
+      runId: folder.runId,
+      name: record.experiment.name,
+      state: effectiveState(record),
+      createdAt: record.createdAt,
+      cells: record.cells.length,
+      results: new Set(measured.filter((line) => line.type === 'result').map((line) => line.key)).size,
+      failures: measured.filter((line) => line.type === 'failure').length,
+      planned: record.blocks.reduce((sum, block) => sum + block.runs.filter((run) => !run.warmup).length, 0),
+    };
+  } catch {
+    // A folder that is not a run (or a run.json from a newer cnlab) is left out of the list.
+    return null;
+  }
+}
+
+/** Run B against run A, cell by cell (see run-comparison.ts); the folders may come from different stores. */
+export async function compareRunFolders(folderA: RunFolder, folderB: RunFolder): Promise<{ a: RunRecord; b: RunRecord; rows: CellComparison[] }> {
+  const [a, b] = await Promise.all([folderA, folderB].map(async (folder) => ({ record: await folder.readRecord(), lines: await folder.readSamples() })));
+  if (!a || !b) throw new CnlabError('internal', 'comparison lost a run');
+  return { a: a.record, b: b.record, rows: compareRunCells(a, b) };
 }
 
 /** A run folder's record with its per-cell statistics and failures (also for runs outside a workspace's runs/). */

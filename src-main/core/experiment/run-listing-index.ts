@@ -9,7 +9,7 @@ import { writeFileAtomic } from '../fs/atomic-write';
 const INDEX_FILE = 'index.json';
 const INDEX_VERSION = 1;
 /** Runs computed at once on a cold index: enough to overlap their reads, few enough for open-file limits. */
-const COMPUTE_BATCH = 64;
+const COMPUTE_CONCURRENCY = 64;
 
 interface IndexEntry<T> {
   stamp: string;
@@ -60,29 +60,31 @@ export async function cachedListings<T>(runsDir: string, runIds: readonly string
   const results: (T | null)[] = new Array<T | null>(runIds.length).fill(null);
   const wanted = new Set(runIds);
   let changed = Object.keys(previous).some((runId) => !wanted.has(runId));
-  const stale: number[] = [];
+  // Stamps are taken before any listing is computed: a run changing meanwhile is recomputed next time.
+  const stale: { index: number; stamp: string }[] = [];
   runIds.forEach((runId, index) => {
     const stamp = runStamp(runsDir, runId);
     const known = previous[runId];
     if (known && known.stamp === stamp) {
       next[runId] = known;
       results[index] = known.listing;
-    } else stale.push(index);
+    } else stale.push({ index, stamp });
   });
-  for (let start = 0; start < stale.length; start += COMPUTE_BATCH) {
-    await Promise.all(
-      stale.slice(start, start + COMPUTE_BATCH).map(async (index) => {
-        const runId = runIds[index] ?? '';
-        const stamp = runStamp(runsDir, runId);
-        const listing = await cache.compute(runId);
-        results[index] = listing;
-        if (listing !== null && cache.cacheable(listing)) {
-          next[runId] = { stamp, listing };
-          changed = true;
-        } else if (previous[runId]) changed = true;
-      }),
-    );
-  }
+  // A pool, not batches: a batch waits for its slowest run while the thread pool idles.
+  let taken = 0;
+  const worker = async (): Promise<void> => {
+    while (taken < stale.length) {
+      const { index, stamp } = stale[taken++] as { index: number; stamp: string };
+      const runId = runIds[index] ?? '';
+      const listing = await cache.compute(runId);
+      results[index] = listing;
+      if (listing !== null && cache.cacheable(listing)) {
+        next[runId] = { stamp, listing };
+        changed = true;
+      } else if (previous[runId]) changed = true;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(COMPUTE_CONCURRENCY, stale.length) }, worker));
   if (changed) await writeFileAtomic(indexPath, JSON.stringify({ v: INDEX_VERSION, entries: next } satisfies IndexFile<T>)).catch(() => undefined);
   return results.filter((listing): listing is T => listing !== null);
 }

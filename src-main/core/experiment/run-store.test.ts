@@ -133,6 +133,13 @@ describe('parseSampleLines', () => {
   it('skips blank lines, torn lines and JSON that is not a sample line', () => {
     expect(parseSampleLines(`\n${JSON.stringify(result('0.r1', 1))}\n42\nnull\n{"no":"type"}\n{"type":\n`)).toEqual([result('0.r1', 1)]);
   });
+
+  it('leaves out live samples unparsed when asked (the runs list needs only results and failures)', () => {
+    const live: SampleLine = { type: 'live', key: '0.r1', t: 1, metric: 'throughputBitsPerSecond', value: 1e9, source: 'pair1/pair' };
+    const text = [live, result('0.r1', 1), live].map((line) => JSON.stringify(line)).join('\n');
+    expect(parseSampleLines(text)).toHaveLength(3);
+    expect(parseSampleLines(text, { skipLive: true })).toEqual([result('0.r1', 1)]);
+  });
 });
 
 describe('RunStore.open', () => {

@@ -117,10 +117,13 @@ export function formatCommandLine(record: CommandRecord, runKey: string): string
   return `${record.startedAt}\t${runKey}\t${record.host}\t${escape(outcome)}\t${Math.round(record.durationMs)}ms\t${escape(record.command)}\n`;
 }
 
-export function parseSampleLines(text: string): SampleLine[] {
+/** Live lines start so (run-context.ts writes `type` first): a listing skips them without parsing. */
+const LIVE_PREFIX = '{"type":"live"';
+
+export function parseSampleLines(text: string, { skipLive = false }: { skipLive?: boolean } = {}): SampleLine[] {
   const lines: SampleLine[] = [];
   for (const line of text.split('\n')) {
-    if (!line.trim()) continue;
+    if (!line.trim() || (skipLive && line.startsWith(LIVE_PREFIX))) continue;
     try {
       const value = JSON.parse(line) as SampleLine;
       if (value && typeof value === 'object' && typeof value.type === 'string') lines.push(value);
@@ -160,9 +163,10 @@ export class RunFolder {
     return record;
   }
 
-  async readSamples(): Promise<SampleLine[]> {
+  /** Every line of samples.jsonl; `skipLive` leaves out the per-second live samples (most of the file). */
+  async readSamples(options: { skipLive?: boolean } = {}): Promise<SampleLine[]> {
     try {
-      return parseSampleLines(await readFile(join(this.dir, 'samples.jsonl'), 'utf8'));
+      return parseSampleLines(await readFile(join(this.dir, 'samples.jsonl'), 'utf8'), options);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw error;

@@ -1,5 +1,6 @@
 // The host inventory entry: how to reach a lab host. Holds references to secrets (an env var name),
-// never the secrets themselves, so an inventory can be saved and shared safely.
+// never the secrets themselves, so an inventory can be saved and shared safely. A password or passphrase
+// without a variable comes from the secret store or the session (secret-store.ts).
 
 import { z } from 'zod';
 
@@ -20,8 +21,8 @@ export const hostAuthSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('agent'), socket: z.string().min(1).optional() }),
   z.object({
     type: z.literal('password'),
-    /** Name of the environment variable holding the password. */
-    passwordEnv: z.string().min(1),
+    /** Name of the environment variable holding the password; without it the password is given in the console or at a prompt. */
+    passwordEnv: z.string().min(1).optional(),
   }),
 ]);
 

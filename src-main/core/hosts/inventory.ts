@@ -40,14 +40,17 @@ export class HostInventory {
     private hosts: Host[],
     private currentSettings: WorkspaceSettings,
     private currentLayouts: Record<string, TopologyLayout>,
+    /** Set when opening upgraded an older workspace.yaml: its version and where the original was kept. */
+    readonly upgrade: { from: number; backupFile: string } | null = null,
   ) {}
 
   static async load(workspaceDir: string): Promise<HostInventory> {
     const file = join(workspaceDir, WORKSPACE_FILE);
-    const { document, workspace } = await loadWorkspaceDocument(workspaceDir);
+    const { document, workspace, upgradedFrom, backupFile } = await loadWorkspaceDocument(workspaceDir);
     const hosts = workspace.hosts.map((entry) => parseHost(entry));
     assertUniqueNames(hosts, file);
-    return new HostInventory(workspaceDir, document, hosts, workspace.settings, workspace.layouts);
+    const upgrade = upgradedFrom !== null && backupFile ? { from: upgradedFrom, backupFile } : null;
+    return new HostInventory(workspaceDir, document, hosts, workspace.settings, workspace.layouts, upgrade);
   }
 
   list(): readonly Host[] {

@@ -5,6 +5,7 @@ import type { Duplex } from 'node:stream';
 import { Client, utils, type ClientChannel, type ConnectConfig } from 'ssh2';
 import { CnlabError } from '../errors';
 import type { SshHost } from '../hosts/host-model';
+import { missingSecretError, type SecretLookup, type SecretRequest } from '../hosts/secret-store';
 import { Semaphore } from '../exec/semaphore';
 import type { HostKeyTarget } from './known-hosts';
 import { describeConnectError } from './ssh-errors';
@@ -14,8 +15,8 @@ export interface HostKeyVerifier {
   verify(target: HostKeyTarget): Promise<unknown>;
 }
 
-/** Looks up a secret by the environment variable name stored in the inventory. */
-export type SecretLookup = (envName: string) => string | undefined;
+/** Finds a password or passphrase at connect time (session → secret store → the inventory's env var). */
+export type { SecretLookup } from '../hosts/secret-store';
 
 export interface SshConnectOptions {
   host: SshHost;
@@ -157,10 +158,9 @@ async function authConfig(options: SshConnectOptions): Promise<Partial<ConnectCo
   const { host, secrets } = options;
   const auth = host.auth;
   if (auth.type === 'password') {
-    const password = secrets(auth.passwordEnv);
-    if (password === undefined) {
-      throw new CnlabError('invalid-input', `host ${host.name}: the password variable $${auth.passwordEnv} is not set: export it before running cnlab`, { host: host.name });
-    }
+    const request: SecretRequest = { host: host.name, kind: 'password', ...(auth.passwordEnv ? { envName: auth.passwordEnv } : {}) };
+    const password = await secrets(request);
+    if (password === undefined) throw missingSecretError(request);
     return { password, tryKeyboard: false };
   }
   if (auth.type === 'agent') {
@@ -175,15 +175,20 @@ async function authConfig(options: SshConnectOptions): Promise<Partial<ConnectCo
     const code = (error as NodeJS.ErrnoException).code ?? 'error';
     throw new CnlabError('key-unreadable', `host ${host.name}: cannot read key file ${auth.keyFile} (${code}): check the path and its permissions`, { host: host.name });
   }
-  const passphrase = auth.passphraseEnv ? secrets(auth.passphraseEnv) : undefined;
-  if (auth.passphraseEnv && passphrase === undefined) {
-    throw new CnlabError('key-encrypted', `host ${host.name}: the passphrase variable $${auth.passphraseEnv} for key ${auth.keyFile} is not set: export it before running cnlab`, { host: host.name });
+  const request: SecretRequest = { host: host.name, kind: 'passphrase', keyFile: auth.keyFile, ...(auth.passphraseEnv ? { envName: auth.passphraseEnv } : {}) };
+  // A key named with a passphrase variable needs one; any other key is asked for one only when it is encrypted.
+  let passphrase = auth.passphraseEnv ? await secrets(request) : undefined;
+  if (auth.passphraseEnv && passphrase === undefined) throw missingSecretError(request);
+  let parsed = utils.parseKey(privateKey, passphrase);
+  if (parsed instanceof Error && passphrase === undefined && /encrypted|passphrase/i.test(parsed.message)) {
+    passphrase = await secrets(request);
+    if (passphrase === undefined) throw missingSecretError(request);
+    parsed = utils.parseKey(privateKey, passphrase);
   }
-  const parsed = utils.parseKey(privateKey, passphrase);
   if (parsed instanceof Error) {
-    if (/encrypted|passphrase/i.test(parsed.message)) {
-      const fix = passphrase === undefined ? 'give its passphrase (--passphrase-env VAR) or load it into ssh-agent' : `check the passphrase in $${auth.passphraseEnv ?? ''}`;
-      throw new CnlabError('key-encrypted', `host ${host.name}: key file ${auth.keyFile} is encrypted: ${fix}`, { host: host.name });
+    if (/encrypted|passphrase|decrypt/i.test(parsed.message)) {
+      // The secret was wrong: say where it came from, never what it was.
+      throw new CnlabError('key-encrypted', `host ${host.name}: the passphrase given for key file ${auth.keyFile} does not decrypt it: give the right one (${auth.passphraseEnv ? `$${auth.passphraseEnv}, ` : ''}the console or the CLI prompt)`, { host: host.name, needsSecret: 'passphrase' });
     }
     throw new CnlabError('key-unreadable', `host ${host.name}: key file ${auth.keyFile} is not a private key ssh can use (${parsed.message})`, { host: host.name });
   }

@@ -8,7 +8,7 @@ function authDescription(host: SshHost): string {
     case 'key':
       return `key ${host.auth.keyFile}`;
     case 'password':
-      return `the password from $${host.auth.passwordEnv}`;
+      return host.auth.passwordEnv ? `the password from $${host.auth.passwordEnv}` : 'the password given to cnlab';
     case 'agent':
       return 'the keys in ssh-agent';
   }
@@ -34,7 +34,11 @@ export function describeConnectError(host: SshHost, error: unknown): CnlabError 
     return new CnlabError('connect-timeout', `host ${host.name}: no SSH answer from ${where} in time: check the address, the port and any firewall`, facts);
   }
   if (err.level === 'client-authentication' || /authentication methods failed/i.test(message)) {
-    return new CnlabError('auth-failed', `host ${host.name}: authentication failed for user ${host.user} with ${authDescription(host)}: check the user name and that the key or password is accepted by the host`, facts);
+    return new CnlabError('auth-failed', `host ${host.name}: authentication failed for user ${host.user} with ${authDescription(host)}: check the user name and that the key or password is accepted by the host`, {
+      ...facts,
+      // A refused password can be given again (the page prompts for it).
+      ...(host.auth.type === 'password' ? { needsSecret: 'password' } : {}),
+    });
   }
   if (code === 'ECONNRESET' || /connection lost|socket hang up|closed/i.test(message)) {
     return new CnlabError('connection-lost', `host ${host.name}: the connection to ${where} closed during the SSH handshake: check sshd's logs on the host (MaxStartups, AllowUsers)`, facts);

@@ -1,7 +1,8 @@
-// Testing a host's connection, with the two host-key outcomes that need the user: an unknown key asks
-// for trust (showing its fingerprint), a changed or revoked key is refused and can only be explained.
+// Testing a host's connection, with the outcomes that need the user: an unknown key asks for trust
+// (showing its fingerprint), a changed or revoked key is refused and can only be explained, and a missing
+// or wrong password or key passphrase asks for it (then checks again).
 import { ref } from 'vue';
-import type { HostCheck } from '@contract/lab-api';
+import type { HostCheck, HostSecretKind } from '@contract/lab-api';
 import { useHostsStore } from '../stores/hosts-store';
 import { apiErrorOf, useErrorReporter } from './use-error-reporter';
 
@@ -11,6 +12,12 @@ export interface TrustPrompt {
   port: number | null;
   keyType: string;
   fingerprint: string;
+  message: string;
+}
+
+export interface SecretPrompt {
+  name: string;
+  kind: HostSecretKind;
   message: string;
 }
 
@@ -31,6 +38,7 @@ export function useHostCheck() {
   const reporter = useErrorReporter();
   const trustPrompt = ref<TrustPrompt | null>(null);
   const keyRefusal = ref<KeyRefusal | null>(null);
+  const secretPrompt = ref<SecretPrompt | null>(null);
 
   function promptFor(name: string, error: ApiError): TrustPrompt {
     const view = hosts.hosts.find((candidate) => candidate.host.name === name);
@@ -43,6 +51,7 @@ export function useHostCheck() {
     const api = apiErrorOf(error);
     if (api?.code === 'host-key-unknown' && detail(api, 'fingerprint')) trustPrompt.value = promptFor(name, api);
     else if (api?.code === 'host-key-changed' || api?.code === 'host-key-revoked') keyRefusal.value = { name, message: api.message };
+    else if (api && (api.details.needsSecret === 'password' || api.details.needsSecret === 'passphrase')) secretPrompt.value = { name, kind: api.details.needsSecret, message: api.message };
     else reporter.report(error);
   }
 
@@ -69,5 +78,5 @@ export function useHostCheck() {
     }
   }
 
-  return { check, acceptTrust, trustPrompt, keyRefusal, error: reporter.error, clearError: reporter.clear, report: reporter.report };
+  return { check, acceptTrust, trustPrompt, keyRefusal, secretPrompt, error: reporter.error, clearError: reporter.clear, report: reporter.report };
 }

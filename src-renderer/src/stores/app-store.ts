@@ -1,8 +1,10 @@
 // The console's shell state: which tab shows, the theme, the log drawer, app and workspace info, the demo
-// lab, and the requests other views watch (open the demo topology, save the workspace) from menu and jobs.
+// lab, the workspace's save state (every autosaving area reports in; Save flushes them all), and the
+// requests other views watch (open the demo topology) from menu and jobs.
 import { defineStore } from 'pinia';
-import { ref, watch } from 'vue';
-import type { AppInfo, LabApiEvent, MenuAction } from '@contract/lab-api';
+import { computed, ref, shallowReactive, watch } from 'vue';
+import type { AppInfo, LabApiEvent, MenuAction, WorkspaceInfo } from '@contract/lab-api';
+import type { Autosave, SaveState } from '../composables/use-autosave';
 import { useLabApi } from '../api/lab-client';
 import type { ThemeName } from '../styles/palette';
 import { useCommandLogStore } from './command-log-store';
@@ -22,6 +24,9 @@ export const APP_TABS: readonly { tab: AppTab; label: string }[] = [
 const MENU_TABS: Partial<Record<MenuAction, AppTab>> = { 'show-hosts': 'hosts', 'show-topology': 'topology', 'show-experiments': 'experiments', 'show-results': 'results' };
 
 export const THEME_STORAGE_KEY = 'cnlab-theme';
+
+export type WorkspaceDialogMode = 'new' | 'open' | 'save-as';
+const WORKSPACE_DIALOGS: Partial<Record<MenuAction, WorkspaceDialogMode>> = { 'new-workspace': 'new', 'open-workspace': 'open', 'save-workspace-as': 'save-as' };
 
 /** The remembered theme, else the system's preference. */
 export function initialTheme(): ThemeName {
@@ -50,13 +55,44 @@ export const useAppStore = defineStore('app', () => {
   const theme = ref<ThemeName>(initialTheme());
   const logOpen = ref(false);
   const helpOpen = ref(false);
-  /** Browser mode's stand-in for the native folder dialog: null when closed. */
-  const workspaceDialog = ref<{ create: boolean } | null>(null);
+  /** The folder dialog (the same in Electron and browser mode): null when closed. */
+  const workspaceDialog = ref<{ mode: WorkspaceDialogMode } | null>(null);
   const appInfo = ref<AppInfo | null>(null);
+  const workspace = ref<WorkspaceInfo | null>(null);
+  /** Shown once after opening upgraded an older workspace.yaml, until dismissed. */
+  const upgradeNotice = ref<string | null>(null);
+  // Shallow: each autosave's own refs carry the reactivity (a deep Map would unwrap them).
+  const autosaves = shallowReactive(new Map<string, Autosave<unknown>>());
   /** Set when the demo lab has started: the Topology view opens this text, then calls clearDemoTopology. */
   const demoTopology = ref<{ name: string; text: string } | null>(null);
-  /** Bumped on each "Save workspace" menu request; the Topology view watches it and saves its design. */
+  /** Bumped on each "Save workspace" request (menu, Ctrl/Cmd+S) after the autosaves were flushed. */
   const saveRequests = ref(0);
+
+  /** Where the workspace's unsaved work stands, over every area that autosaves. */
+  const saveState = computed<{ state: SaveState; error: string | null }>(() => {
+    const areas = [...autosaves.values()];
+    const failed = areas.find((entry) => entry.state.value === 'failed');
+    if (failed) return { state: 'failed', error: failed.error.value };
+    if (areas.some((entry) => entry.state.value === 'saving')) return { state: 'saving', error: null };
+    if (areas.some((entry) => entry.state.value === 'dirty')) return { state: 'dirty', error: null };
+    return { state: 'saved', error: null };
+  });
+
+  // The window title says so too (Electron shows it; a browser tab as well): "• cnlab — lab1".
+  watch([saveState, workspace], ([save, info]) => {
+    const name = info?.dir.split('/').filter(Boolean).at(-1) ?? '';
+    document.title = `${save.state === 'saved' ? '' : '• '}cnlab${name ? ` — ${name}` : ''}`;
+  });
+
+  function registerAutosave(area: string, autosave: Autosave<unknown>): void {
+    autosaves.set(area, autosave);
+  }
+
+  /** Saves every pending change now (menu Save, Ctrl/Cmd+S). */
+  async function saveAll(): Promise<void> {
+    await Promise.all([...autosaves.values()].map((entry) => entry.flush()));
+    saveRequests.value++;
+  }
   /** Bumped on each workspace change, for views that keep their own data (topologies, labs). */
   const workspaceVersion = ref(0);
 
@@ -79,7 +115,11 @@ export const useAppStore = defineStore('app', () => {
   }
 
   async function loadInfo(): Promise<void> {
-    appInfo.value = await useLabApi().getAppInfo();
+    const api = useLabApi();
+    const [app, info] = await Promise.all([api.getAppInfo(), api.getWorkspaceInfo()]);
+    appInfo.value = app;
+    workspace.value = info;
+    if (info.upgrade) upgradeNotice.value = `${info.dir} was upgraded from workspace format ${info.upgrade.from}; the original file is kept as ${info.upgrade.backupFile}.`;
   }
 
   async function startDemo(): Promise<void> {
@@ -91,7 +131,17 @@ export const useAppStore = defineStore('app', () => {
   }
 
   async function openWorkspace(dir: string, create: boolean): Promise<void> {
+    // What was typed in this workspace is saved there before the switch.
+    await saveAll();
     await useLabApi().openWorkspace({ dir, create });
+    workspaceDialog.value = null;
+    await reloadAll();
+  }
+
+  /** Copies the workspace (saved first) to a new folder and continues in the copy. */
+  async function saveWorkspaceAs(dir: string): Promise<void> {
+    await saveAll();
+    await useLabApi().saveWorkspaceAs({ dir });
     workspaceDialog.value = null;
     await reloadAll();
   }
@@ -112,8 +162,8 @@ export const useAppStore = defineStore('app', () => {
     if (menuTab) show(menuTab);
     else if (action === 'toggle-log') toggleLog();
     else if (action === 'toggle-theme') toggleTheme();
-    else if (action === 'save-workspace') saveRequests.value++;
-    else workspaceDialog.value = { create: action === 'new-workspace' };
+    else if (action === 'save-workspace') void saveAll().catch(() => undefined);
+    else workspaceDialog.value = { mode: WORKSPACE_DIALOGS[action] ?? 'open' };
   }
 
   // Failures of these background reloads surface at the next user action; there is no caller to tell.
@@ -139,6 +189,12 @@ export const useAppStore = defineStore('app', () => {
     helpOpen,
     workspaceDialog,
     appInfo,
+    workspace,
+    upgradeNotice,
+    saveState,
+    registerAutosave,
+    saveAll,
+    saveWorkspaceAs,
     demoTopology,
     saveRequests,
     workspaceVersion,

@@ -46,6 +46,7 @@ beforeEach(() => {
     startExperiment: () => Promise.resolve({ jobId: 'job-1', kind: 'experiment' }),
     resumeRun: () => Promise.resolve({ jobId: 'job-2', kind: 'experiment' }),
     getRun: () => Promise.resolve(runView([['bridge', 2], ['vxlan', 1]])),
+    saveExperiment: () => Promise.resolve(),
   });
   setLabApi(api);
   setActivePinia(createPinia());
@@ -65,6 +66,30 @@ async function planned(): Promise<ReturnType<typeof useExperimentsStore>> {
 const send = (event: LabApiEvent) => useExperimentsStore().applyEvent(event);
 
 describe('experiments store', () => {
+  it('saves the text into the workspace under its name a moment after the last edit, and opens a saved one', async () => {
+    const store = await planned();
+    await vi.advanceTimersByTimeAsync(2000);
+    api.saveExperiment.mockClear();
+    store.setText('v: 1\nkind: experiment\nname: bridge-vs-vxlan\n');
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(api.saveExperiment).not.toHaveBeenCalled();
+    await vi.advanceTimersByTimeAsync(600);
+    expect(api.saveExperiment).toHaveBeenCalledWith({ name: 'bridge-vs-vxlan', text: 'v: 1\nkind: experiment\nname: bridge-vs-vxlan\n' });
+    expect(store.savedNames).toEqual(['bridge-vs-vxlan']);
+
+    // Without a usable name there is nothing to save it under.
+    api.saveExperiment.mockClear();
+    store.setText('v: 1\nkind: experiment\nname: Not A Name\n');
+    await vi.advanceTimersByTimeAsync(3000);
+    expect(api.saveExperiment).not.toHaveBeenCalled();
+
+    api.readExperiment.mockResolvedValue({ name: 'older', text: 'v: 1\nkind: experiment\nname: older\n' });
+    await store.open('older');
+    expect(store.text).toBe('v: 1\nkind: experiment\nname: older\n');
+    await vi.advanceTimersByTimeAsync(3000);
+    expect(api.saveExperiment).not.toHaveBeenCalled();
+  });
+
   it('plans the text after a pause, and says why when the main process refuses it', async () => {
     const store = await planned();
     expect(api.planExperiment).toHaveBeenCalledTimes(1);

@@ -1,10 +1,13 @@
 // The experiment being built and the one running: the matrix builder's form and its YAML kept in sync,
 // the plan with its time estimate, and from the run's events the phase, progress with ETA, a status row
 // per cell, warnings, the case's lab for the live diagram and the live series (kept outside reactivity).
+// The text is saved into the workspace as experiments/<name>.yaml a moment after the last edit.
 import { defineStore } from 'pinia';
 import { computed, markRaw, ref, shallowRef, watch } from 'vue';
 import type { ExperimentPlanView, JobRef, LabApiEvent, LabDeviceNames, PlannedContainer } from '@contract/lab-api';
 import { useLabApi } from '../api/lab-client';
+import { useAutosave } from '../composables/use-autosave';
+import { useAppStore } from './app-store';
 import { apiErrorOf } from '../composables/use-error-reporter';
 import { experimentDraftToYaml, newExperimentDraft, readExperimentDraft, type ExperimentDraft } from '../experiments/experiment-draft';
 import { LiveSeriesBuffer } from '../experiments/live-series';
@@ -42,6 +45,11 @@ export interface RunLabView {
 /** The cell index a run key names (`3.r2`, `3.w1`). */
 export function cellIndexOfKey(key: string): number {
   return Number.parseInt(key, 10);
+}
+
+/** The file's top-level `name:` (what it is saved under), or null while it has none a file could take. */
+export function experimentNameOf(text: string): string | null {
+  return /^name:[ \t]*["']?([a-z][a-z0-9-]{0,30})["']?[ \t]*(?:#.*)?$/m.exec(text)?.[1] ?? null;
 }
 
 function storedText(): string | null {
@@ -110,6 +118,32 @@ export const useExperimentsStore = defineStore('experiments', () => {
     schedulePlan();
   });
 
+  const savedNames = ref<string[]>([]);
+  const autosave = useAutosave<{ name: string; text: string }>({
+    source: () => {
+      const name = experimentNameOf(text.value);
+      return name ? { name, text: text.value } : null;
+    },
+    save: async (value) => {
+      await useLabApi().saveExperiment(value);
+      if (!savedNames.value.includes(value.name)) savedNames.value = [...savedNames.value, value.name].sort();
+    },
+    delayMs: () => useAppStore().workspace?.settings.autosaveMs ?? 1500,
+    equals: (a, b) => a.name === b.name && a.text === b.text,
+  });
+  useAppStore().registerAutosave('experiment', autosave as never);
+
+  async function refreshSaved(): Promise<void> {
+    savedNames.value = await useLabApi().listExperiments();
+  }
+
+  /** Opens a saved experiment file of the workspace into the builder. */
+  async function open(name: string): Promise<void> {
+    const saved = await useLabApi().readExperiment({ name });
+    setText(saved.text);
+    autosave.markSaved({ name, text: saved.text });
+  }
+
   /** Typing in the YAML: the form follows when it can show the text. */
   function setText(value: string): void {
     text.value = value;
@@ -132,7 +166,13 @@ export const useExperimentsStore = defineStore('experiments', () => {
       initialised = true;
       const saved = storedText();
       if (saved) setText(saved);
-      else draft.value = newExperimentDraft(hosts);
+      else {
+        draft.value = newExperimentDraft(hosts);
+        // The untouched starting form is not the user's work: nothing to save until it is edited.
+        const starting = experimentDraftToYaml(draft.value);
+        const name = experimentNameOf(starting);
+        if (name) autosave.markSaved({ name, text: starting });
+      }
     }
     schedulePlan();
   }
@@ -343,6 +383,9 @@ export const useExperimentsStore = defineStore('experiments', () => {
     running,
     canStart,
     setText,
+    savedNames,
+    refreshSaved,
+    open,
     initialise,
     planNow,
     start,

@@ -1,9 +1,12 @@
 // The topology being designed: one model shared by the point-and-click designer and the YAML editor, kept
 // in sync both ways, checked in the page on every edit and against the hosts' facts; open, save and new.
+// A named design is saved into the workspace a moment after the last edit (the workspace's autosave delay).
 import { defineStore } from 'pinia';
 import { computed, ref, watch } from 'vue';
 import type { DiagramLayout, NetworkMode } from '@contract/topology';
 import { useLabApi } from '../api/lab-client';
+import { useAutosave } from '../composables/use-autosave';
+import { useAppStore } from './app-store';
 import { describeProblem, draftProblems, draftToYaml, newDraft, readDraft, type ContainerDraft, type DraftProblem, type TopologyDraft } from '../topology/topology-draft';
 
 /** Typing in the YAML editor is read back after this pause, so a half-typed line is not an error yet. */
@@ -133,6 +136,21 @@ export const useTopologyStore = defineStore('topology', () => {
     return yamlProblems.value.length === 0 ? yamlText.value : draftToYaml(draft.value);
   }
 
+  interface NamedText {
+    name: string;
+    text: string;
+  }
+  const autosave = useAutosave<NamedText>({
+    source: () => (draft.value.name ? { name: draft.value.name, text: yamlText.value } : null),
+    save: async (value) => {
+      await useLabApi().saveTopology(value);
+      if (!savedNames.value.includes(value.name)) await refreshSaved();
+    },
+    delayMs: () => useAppStore().workspace?.settings.autosaveMs ?? 1500,
+    equals: (a, b) => a.name === b.name && a.text === b.text,
+  });
+  useAppStore().registerAutosave('topology', autosave as never);
+
   /** Replaces the whole topology with a file's text (open, demo). */
   function loadText(text: string): boolean {
     yamlText.value = text;
@@ -151,6 +169,7 @@ export const useTopologyStore = defineStore('topology', () => {
   async function open(name: string): Promise<void> {
     const saved = await useLabApi().readTopology({ name });
     loadText(saved.text);
+    autosave.markSaved({ name, text: saved.text });
   }
 
   /** Saves under the topology's own name, so the file and the lab share it. */
@@ -159,7 +178,9 @@ export const useTopologyStore = defineStore('topology', () => {
     if (!name) throw new Error('give the topology a name before saving it (the "Name" field at the top of the designer)');
     saving.value = true;
     try {
-      await useLabApi().saveTopology({ name, text: currentText() });
+      const text = currentText();
+      await useLabApi().saveTopology({ name, text });
+      if (text === yamlText.value) autosave.markSaved({ name, text });
       await refreshSaved();
       return name;
     } finally {

@@ -1,7 +1,12 @@
 // Test double of the LabApi for renderer unit tests only (stores and components); the end-to-end tests
 // drive the real backend. Every request rejects unless the test gives it an implementation.
 import { vi, type Mock } from 'vitest';
-import { LAB_API_METHODS, LabApiError, type LabApi, type LabApiEvent, type LabApiRequests } from '@contract/lab-api';
+import { LAB_API_METHODS, LabApiError, type LabApi, type LabApiEvent, type LabApiRequests, type WorkspaceInfo } from '@contract/lab-api';
+
+/** A workspace as getWorkspaceInfo answers for a fresh one. */
+export function workspaceInfo(dir = '/srv/lab1', fields: Partial<WorkspaceInfo> = {}): WorkspaceInfo {
+  return { dir, hostCount: 0, topologies: [], experiments: [], settings: { autosaveMs: 1500, confirmBeforeTeardown: true }, upgrade: null, ...fields };
+}
 
 export type FakeLabApi = { [K in keyof LabApiRequests]: Mock<LabApiRequests[K]> } & {
   onEvent: LabApi['onEvent'];

@@ -1,6 +1,6 @@
 // The Results view with the LabApi swapped for the test double and fixture runs: the numbers in the table
-// cells, the bar chart given its CI error bars, the comparison with another run, CSV export, and a list of
-// 10,000 runs rendered as a window of rows.
+// cells, the bar chart given its CI error bars, the comparison with another run, CSV export, a list of
+// 10,000 runs rendered as a window of rows, and bundles: imported runs marked read-only, export of two runs.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { flushPromises, mount, type VueWrapper } from '@vue/test-utils';
 import { createPinia, setActivePinia } from 'pinia';
@@ -120,5 +120,44 @@ describe('Results view', () => {
     expect(rendered).toBeLessThan(60);
     await view.get('[data-testid="runs-filter"]').setValue('launch');
     expect(view.findAll('[data-testid="run-row"]').map((row) => row.attributes('data-run-id'))).toEqual(['2026-run-launch']);
+  });
+
+  it('imports a bundle: its runs are listed as imported, the newest is shown read-only without Resume', async () => {
+    const ref = `imports/theirs/${THROUGHPUT_RUN.runId}`;
+    const imported = { ...listing(ref, 'compare'), imported: { bundle: 'theirs' } };
+    api.importBundle.mockResolvedValue({ bundle: 'theirs', folder: '/ws/imports/theirs', files: 9, runs: [imported] });
+    api.getRun.mockImplementation(({ runId }) => Promise.resolve(runId === ref ? { ...THROUGHPUT_RUN, runId: ref, state: 'cancelled', imported: { bundle: 'theirs' } } : LAUNCH_RUN));
+    const view = await mounted();
+    api.listRuns.mockResolvedValue([listing(LAUNCH_RUN.runId, 'launch'), imported]);
+    await view.get('[data-testid="bundle-import"]').trigger('click');
+    await view.get('[data-testid="bundle-file"]').setValue('/tmp/theirs.tar.gz');
+    await view.get('[data-testid="bundle-dialog"] form').trigger('submit');
+    await flushPromises();
+    expect(api.importBundle).toHaveBeenCalledWith({ file: '/tmp/theirs.tar.gz' });
+    expect(view.get('[data-testid="bundle-done"]').text()).toMatch(/Imported 1 run \(9 files, every checksum verified\) into \/ws\/imports\/theirs: read-only/);
+    expect(view.get(`[data-run-id="${ref}"] [data-testid="run-imported"]`).text()).toBe('imported');
+    expect(view.get('[data-testid="run-header-imported"]').text()).toBe('imported from theirs · read-only');
+    // A cancelled run of one's own offers Resume; an imported one never does.
+    expect(view.find('[data-testid="resume-from-results"]').exists()).toBe(false);
+  });
+
+  it('exports the shown and the compared run as one bundle, and names an error with its fix', async () => {
+    const view = await mounted();
+    await view.get(`[data-run-id="${THROUGHPUT_RUN.runId}"]`).trigger('click');
+    await flushPromises();
+    await view.get('[data-testid="compare-select"]').setValue('20261121-compare');
+    await flushPromises();
+    api.exportBundle.mockRejectedValueOnce(Object.assign(new Error('cannot write /nope/x.tar.gz: no such folder: choose an existing folder'), { code: 'io' }));
+    await view.get('[data-testid="bundle-export"]').trigger('click');
+    await view.get('[data-testid="bundle-file"]').setValue('/nope/x.tar.gz');
+    await view.get('[data-testid="bundle-dialog"] form').trigger('submit');
+    await flushPromises();
+    expect(api.exportBundle).toHaveBeenCalledWith({ runIds: ['20261121-compare', THROUGHPUT_RUN.runId], file: '/nope/x.tar.gz' });
+    expect(view.get('[data-testid="bundle-dialog"]').text()).toContain('choose an existing folder');
+    api.exportBundle.mockResolvedValueOnce({ file: '/tmp/x.tar.gz', runs: 2, bytes: 2_400_000 });
+    await view.get('[data-testid="bundle-file"]').setValue('/tmp/x.tar.gz');
+    await view.get('[data-testid="bundle-dialog"] form').trigger('submit');
+    await flushPromises();
+    expect(view.get('[data-testid="bundle-done"]').text()).toBe('Wrote /tmp/x.tar.gz: 2 runs, 2.4 MB.');
   });
 });

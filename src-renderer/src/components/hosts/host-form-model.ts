@@ -50,7 +50,7 @@ export function fieldsOf(view: HostView): HostFormFields {
     auth: auth.type,
     keyFile: auth.type === 'key' ? auth.keyFile : '',
     passphraseEnv: auth.type === 'key' ? (auth.passphraseEnv ?? '') : '',
-    passwordEnv: auth.type === 'password' ? auth.passwordEnv : '',
+    passwordEnv: auth.type === 'password' ? (auth.passwordEnv ?? '') : '',
     jump: host.jump ?? '',
   };
 }
