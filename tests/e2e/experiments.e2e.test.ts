@@ -1,9 +1,11 @@
 // A new user compares bridge, macvlan and vxlan from the console alone: browser mode in Debian Chromium,
 // the real backend, iperf3 on a two-host testbed. Builds the matrix point and click, runs it while live
-// points arrive, cancels and resumes once, reads the paper-style tables, exports a CSV and an SVG, then
-// measures launch time per mode. Screenshots and the exported files: test-artifacts/e2e/experiments/.
-import { readFileSync } from 'node:fs';
+// points arrive, cancels and resumes once, reads the paper-style tables, exports a CSV and an SVG,
+// measures launch time per mode, writes report.html (opened offline), and exports the run as a bundle that
+// it imports back read-only and compares. Screenshots and the exported files: test-artifacts/e2e/experiments/.
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { startTestbed, type Testbed } from '../../src-main/core/testbed/testbed.ts';
@@ -139,6 +141,61 @@ describe('bridge vs macvlan vs vxlan, from the UI', () => {
     expect(await table.textContent()).toMatch(/netns/i);
     await shot(page, 'launch-table');
     expect(await experimentLeftovers(testbed)).toEqual([]);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('writes the run as report.html, which opens offline with the tables, charts, hosts and commands', async () => {
+    await byTestId('nav-results').click();
+    await page.locator('[data-testid="run-row"]', { hasText: 'compare' }).first().click();
+    await byTestId('table-throughput').waitFor();
+    const reportFile = join(ARTIFACTS, 'experiments', 'report.html');
+    rmSync(reportFile, { force: true });
+    await byTestId('report-write').click();
+    await byTestId('bundle-file').fill(reportFile);
+    await byTestId('bundle-submit').click();
+    await expect.poll(() => byTestId('bundle-done').textContent(), { timeout: 30_000 }).toContain('opens offline');
+    await page.keyboard.press('Escape');
+
+    const reader = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const requests: string[] = [];
+    reader.on('request', (request) => requests.push(request.url()));
+    const url = pathToFileURL(reportFile).href;
+    await reader.goto(url);
+    expect(await reader.locator('[data-table="throughput"] tbody tr').count()).toBe(6);
+    expect(await reader.locator('figure[data-chart] svg').count()).toBeGreaterThanOrEqual(2);
+    expect(await reader.locator('table.facts tbody tr').count()).toBe(2);
+    expect(await reader.locator('details.commands tbody tr').count()).toBeGreaterThan(10);
+    expect(requests).toEqual([url]);
+    await reader.screenshot({ path: join(ARTIFACTS, 'experiments', 'report-page.png'), fullPage: true });
+    await reader.close();
+  });
+
+  it('exports the run as a bundle, imports it back read-only and compares the two', async () => {
+    const bundle = join(ARTIFACTS, 'experiments', 'compare-bundle.tar.gz');
+    rmSync(bundle, { force: true });
+    await byTestId('bundle-export').click();
+    await byTestId('bundle-file').fill(bundle);
+    await byTestId('bundle-submit').click();
+    await expect.poll(() => byTestId('bundle-done').textContent(), { timeout: 30_000 }).toMatch(/Wrote .*compare-bundle\.tar\.gz: 1 run/);
+    await page.keyboard.press('Escape');
+
+    await byTestId('bundle-import').click();
+    await byTestId('bundle-file').fill(bundle);
+    await byTestId('bundle-submit').click();
+    await expect.poll(() => byTestId('bundle-done').textContent(), { timeout: 30_000 }).toMatch(/Imported 1 run .*every checksum verified.*read-only/);
+    await page.keyboard.press('Escape');
+    await expect.poll(() => byTestId('run-header-imported').textContent()).toContain('imported from compare-bundle');
+    expect(await page.locator('[data-testid="run-row"] [data-testid="run-imported"]').count()).toBe(1);
+    expect(await byTestId('resume-from-results').count()).toBe(0);
+
+    // The imported run against the user's own: the same cells, no significant difference with itself.
+    const own = await page.locator('[data-testid="run-row"]', { hasText: 'compare' }).filter({ hasNot: page.getByTestId('run-imported') }).first().getAttribute('data-run-id');
+    await byTestId('compare-select').selectOption(own ?? '');
+    const comparison = byTestId('table-comparison');
+    await expect.poll(() => comparison.getByTestId('results-row').count(), { timeout: 20_000 }).toBe(6);
+    const rows = await comparison.getByTestId('results-row').allTextContents();
+    expect(rows.every((row) => /no$/.test(row.trim()))).toBe(true);
+    await shot(page, 'imported-compared');
     expect(pageErrors).toEqual([]);
   });
 });

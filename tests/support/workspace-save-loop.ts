@@ -1,6 +1,6 @@
 // Child process of tests/unit/workspace-crash.test.ts: opens the workspace given as its argument and saves it
 // in a loop until it is killed, printing `saved N` once save N has resolved. Each save carries the counter N
-// in host lab-b's notes and alternately in the settings (even N) or in the layout of topology `crash` (odd N).
+// in host lab-b's notes, and even saves also in the settings (a save that writes two places at once).
 // It prints `ready` once loaded and touches the workspace only after a line on stdin (so a test can start it ahead).
 // Usage: node --import tsx tests/support/workspace-save-loop.ts WORKSPACE_DIR
 import { once } from 'node:events';
@@ -28,7 +28,7 @@ async function main(dir: string): Promise<void> {
     counter += 1;
     inventory.add({ ...inventory.getSsh('lab-b'), notes: `saves ${counter}` }, { replace: true });
     if (counter % 2 === 0) await inventory.setSettings({ autosaveMs: autosaveFor(counter) });
-    else await inventory.setLayout('crash', { counter: { x: counter, y: -counter } });
+    else await inventory.save();
     process.stdout.write(`saved ${counter}\n`);
   }
 }

@@ -1,5 +1,5 @@
-// The host inventory of a workspace, kept in workspace.yaml under `hosts:`, with the workspace's settings and
-// diagram layouts. The file is read through workspace/workspace-file.ts (older formats are upgraded there);
+// The host inventory of a workspace, kept in workspace.yaml under `hosts:`, with the workspace's settings.
+// The file is read through workspace/workspace-file.ts (older formats are upgraded there);
 // other keys of the file and its comments are preserved, so features can share the file without clobbering it.
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
@@ -8,10 +8,8 @@ import type { z } from 'zod';
 import { CnlabError } from '../errors';
 import { loadWorkspaceDocument, saveWorkspaceDocument, WORKSPACE_FILE } from '../workspace/workspace-file';
 import {
-  topologyLayoutSchema,
   workspaceSettingsSchema,
   WORKSPACE_FORMAT_VERSION,
-  type TopologyLayout,
   type WorkspaceSettings,
 } from '../workspace/workspace-format';
 import { hostSchema, type Host, type HostInput, type SshHost } from './host-model';
@@ -39,7 +37,6 @@ export class HostInventory {
     private readonly document: Document,
     private hosts: Host[],
     private currentSettings: WorkspaceSettings,
-    private currentLayouts: Record<string, TopologyLayout>,
     /** Set when opening upgraded an older workspace.yaml: its version and where the original was kept. */
     readonly upgrade: { from: number; backupFile: string } | null = null,
   ) {}
@@ -50,7 +47,7 @@ export class HostInventory {
     const hosts = workspace.hosts.map((entry) => parseHost(entry));
     assertUniqueNames(hosts, file);
     const upgrade = upgradedFrom !== null && backupFile ? { from: upgradedFrom, backupFile } : null;
-    return new HostInventory(workspaceDir, document, hosts, workspace.settings, workspace.layouts, upgrade);
+    return new HostInventory(workspaceDir, document, hosts, workspace.settings, upgrade);
   }
 
   list(): readonly Host[] {
@@ -106,11 +103,6 @@ export class HostInventory {
     return { ...this.currentSettings };
   }
 
-  /** Diagram positions per topology name (node id → position). */
-  layouts(): Readonly<Record<string, Readonly<TopologyLayout>>> {
-    return structuredClone(this.currentLayouts);
-  }
-
   /** Changes some settings and saves the workspace. */
   async setSettings(partial: Partial<WorkspaceSettings>): Promise<WorkspaceSettings> {
     const result = workspaceSettingsSchema.safeParse({ ...this.currentSettings, ...partial });
@@ -124,17 +116,6 @@ export class HostInventory {
     this.currentSettings = settings;
     await this.save();
     return { ...settings };
-  }
-
-  /** Replaces the diagram positions of one topology and saves the workspace. */
-  async setLayout(topologyName: string, positions: TopologyLayout): Promise<void> {
-    if (topologyName === '') throw new CnlabError('invalid-input', 'a layout needs the name of its topology');
-    const result = topologyLayoutSchema.safeParse(positions);
-    if (!result.success) throw new CnlabError('invalid-input', `layout of topology ${topologyName}: ${formatIssues(result.error)}`);
-    if (!this.document.has('layouts')) this.document.set('layouts', this.document.createNode({}));
-    this.document.setIn(['layouts', topologyName], this.document.createNode(result.data));
-    this.currentLayouts = { ...this.currentLayouts, [topologyName]: result.data };
-    await this.save();
   }
 
   async save(): Promise<void> {

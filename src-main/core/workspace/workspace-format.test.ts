@@ -65,8 +65,6 @@ describe('workspace format', () => {
     expect(upgraded.formatVersion).toBe(2);
     expect(upgraded.hosts).toEqual(v1.hosts);
     expect(upgraded.settings).toEqual({ autosaveMs: 1500, confirmBeforeTeardown: true });
-    expect(upgraded.layouts).toEqual({});
-    expect(upgraded.experiments).toEqual([]);
     expect(upgraded.owner).toBe('netlab-team');
     expect(loaded.workspace.settings).toEqual({ autosaveMs: 1500, confirmBeforeTeardown: true });
     for (const comment of ['# cnlab workspace of the network lab (rack B).', '# written by cnlab 0.1', '# The big box under the desk', "# Kept by the team's scripts"]) {
@@ -124,7 +122,7 @@ describe('workspace format', () => {
     const dir = await workspaceWith(null);
     const loaded = await loadWorkspaceDocument(dir);
     expect(loaded.upgradedFrom).toBeNull();
-    expect(loaded.workspace).toEqual({ formatVersion: 2, hosts: [], settings: { autosaveMs: 1500, confirmBeforeTeardown: true }, layouts: {}, experiments: [] });
+    expect(loaded.workspace).toEqual({ formatVersion: 2, hosts: [], settings: { autosaveMs: 1500, confirmBeforeTeardown: true } });
     expect(await readdir(dir)).toEqual([]);
     await saveWorkspaceDocument(dir, loaded.document);
     expect((await loadWorkspaceDocument(dir)).workspace).toEqual(loaded.workspace);
@@ -153,14 +151,12 @@ describe('workspace format', () => {
     );
   });
 
-  it('names the field path and the file of invalid settings, layouts and experiments', () => {
+  it('names the field path and the file of invalid settings', () => {
     const base = 'formatVersion: 2\nhosts: []\n';
     expect(upgradeError(`${base}settings:\n  autosaveMs: 50\n`).message).toMatch(/^\/ws\/workspace\.yaml: settings\.autosaveMs: .*200.*: fix the file or restore it from a backup$/);
     expect(upgradeError(`${base}settings:\n  autosaveMs: 1000.5\n`).message).toMatch(/^\/ws\/workspace\.yaml: settings\.autosaveMs: /);
     expect(upgradeError(`${base}settings:\n  confirmBeforeTeardown: maybe\n`).message).toMatch(/^\/ws\/workspace\.yaml: settings\.confirmBeforeTeardown: /);
     expect(upgradeError(`${base}settings:\n  autosaveMS: 1000\n`).message).toMatch(/^\/ws\/workspace\.yaml: settings: .*autosaveMS/);
-    expect(upgradeError(`${base}layouts:\n  triangle:\n    h1: { x: 1, y: left }\n`).message).toMatch(/^\/ws\/workspace\.yaml: layouts\.triangle\.h1\.y: /);
-    expect(upgradeError(`${base}experiments: [ok, 3]\n`).message).toMatch(/^\/ws\/workspace\.yaml: experiments\.1: /);
     // A v1 file is checked against the v1 schema before it is upgraded.
     expect(upgradeError('formatVersion: 1\nhosts: nope\n').message).toMatch(/^\/ws\/workspace\.yaml: hosts: /);
     expect(upgradeError('- a list\n').message).toMatch(/^\/ws\/workspace\.yaml: the top level must be a mapping/);
@@ -181,21 +177,17 @@ describe('workspace format', () => {
   });
 });
 
-describe('inventory settings and layouts', () => {
-  it('edits settings and layouts in the file, keeping its comments, and reads them back', async () => {
+describe('inventory settings', () => {
+  it('edits settings in the file, keeping its comments, and reads them back', async () => {
     const dir = await workspaceWith(await readFile(FIXTURE));
     const inventory = await HostInventory.load(dir);
     expect(inventory.settings()).toEqual({ autosaveMs: 1500, confirmBeforeTeardown: true });
-    expect(inventory.layouts()).toEqual({});
 
     await inventory.setSettings({ autosaveMs: 3000 });
-    await inventory.setLayout('triangle', { h1: { x: 10, y: 20.5 }, h2: { x: -3, y: 0 } });
     await expect(inventory.setSettings({ autosaveMs: 100 })).rejects.toThrow(/workspace settings: autosaveMs: /);
-    await expect(inventory.setLayout('triangle', { h1: { x: Number.NaN, y: 0 } })).rejects.toThrow(/layout of topology triangle: h1\.x: /);
 
     const reloaded = await HostInventory.load(dir);
     expect(reloaded.settings()).toEqual({ autosaveMs: 3000, confirmBeforeTeardown: true });
-    expect(reloaded.layouts()).toEqual({ triangle: { h1: { x: 10, y: 20.5 }, h2: { x: -3, y: 0 } } });
     expect(reloaded.list().map((host) => host.name)).toEqual(['lab-a', 'lab-b']);
     const text = await readFile(join(dir, 'workspace.yaml'), 'utf8');
     expect(text).toContain('# written by cnlab 0.1');
@@ -208,7 +200,6 @@ describe('inventory settings and layouts', () => {
     const third = await HostInventory.load(dir);
     expect(third.getSsh('lab-b').port).toBe(2200);
     expect(third.settings().autosaveMs).toBe(3000);
-    expect(third.layouts()).toEqual(reloaded.layouts());
     expect(await readFile(join(dir, 'workspace.yaml'), 'utf8')).toContain('# written by cnlab 0.1');
   });
 

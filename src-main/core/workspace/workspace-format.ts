@@ -18,18 +18,11 @@ export const workspaceSettingsSchema = z.strictObject({
   confirmBeforeTeardown: z.boolean().default(true),
 });
 
-export const diagramPositionSchema = z.strictObject({ x: z.number(), y: z.number() });
-/** Diagram positions of one topology: node id → position. */
-export const topologyLayoutSchema = z.record(z.string().min(1), diagramPositionSchema);
-
 export const workspaceV2Schema = z.looseObject({
   formatVersion: z.literal(2),
   hosts: z.array(z.unknown()).default([]),
+  /** Topologies (with their diagram layout) and experiments are files of their own: topologies/, experiments/. */
   settings: workspaceSettingsSchema.prefault({}),
-  /** Topology name → its diagram positions. */
-  layouts: z.record(z.string().min(1), topologyLayoutSchema).default({}),
-  /** Names of the saved experiments. */
-  experiments: z.array(z.string().min(1)).default([]),
 });
 
 export type WorkspaceV1 = z.infer<typeof workspaceV1Schema>;
@@ -37,7 +30,6 @@ export type WorkspaceV2 = z.infer<typeof workspaceV2Schema>;
 /** The current format, as read. */
 export type Workspace = WorkspaceV2;
 export type WorkspaceSettings = z.infer<typeof workspaceSettingsSchema>;
-export type TopologyLayout = z.infer<typeof topologyLayoutSchema>;
 
 /** Schema of each format version, to validate a file before it is upgraded. */
 const SCHEMAS: Readonly<Record<number, z.ZodType>> = { 1: workspaceV1Schema, 2: workspaceV2Schema };
@@ -59,8 +51,6 @@ export const WORKSPACE_UPGRADES: readonly WorkspaceUpgradeStep[] = [
       setVersion(doc, 2);
       if (!doc.has('hosts')) doc.set('hosts', doc.createNode([]));
       if (!doc.has('settings')) doc.set('settings', doc.createNode({ ...DEFAULT_WORKSPACE_SETTINGS }));
-      if (!doc.has('layouts')) doc.set('layouts', doc.createNode({}));
-      if (!doc.has('experiments')) doc.set('experiments', doc.createNode([]));
     },
   },
 ];
@@ -73,8 +63,6 @@ export function freshWorkspaceText(): string {
     'settings:',
     `  autosaveMs: ${DEFAULT_WORKSPACE_SETTINGS.autosaveMs}`,
     `  confirmBeforeTeardown: ${DEFAULT_WORKSPACE_SETTINGS.confirmBeforeTeardown}`,
-    'layouts: {}',
-    'experiments: []',
     '',
   ].join('\n');
 }
