@@ -68,15 +68,16 @@ function hostsHtml(record: RunRecord): string {
   if (names.length === 0) return '';
   const rows = names.map((name) => {
     const facts = record.hostFacts[name];
-    const role = roles.filter(([, host]) => host === name).map(([role]) => role).join(', ');
+    // The file's name for the host when --map bound it to another; else the same name.
+    const role = roles.filter(([, host]) => host === name).map(([role]) => role).join(', ') || name;
     if (!facts) return `<tr><td>${escapeHtml(name)}</td><td>${escapeHtml(role)}</td><td colspan="6" class="muted">no facts recorded</td></tr>`;
     const virtualization = [facts.virtualization.kind, facts.virtualization.technology].filter(Boolean).join(' / ');
-    const nics = facts.nics.filter((nic) => !nic.kind).map((nic) => `${nic.name}${nic.speedMbps ? ` ${nic.speedMbps} Mbit/s` : ''}${nic.driver ? ` ${nic.driver}` : ''}${nic.mtu ? ` mtu ${nic.mtu}` : ''}`).join('; ');
+    const nics = facts.nics.map((nic) => `${nic.name}${nic.kind ? ` (${nic.kind})` : ''}${nic.speedMbps ? ` ${nic.speedMbps} Mbit/s` : ''}${nic.driver ? ` ${nic.driver}` : ''}${nic.mtu ? ` mtu ${nic.mtu}` : ''}${nic.isManagement ? ' (management)' : ''}`).join('; ');
     const tools = TOOLS.filter((tool) => facts.tools[tool]).map((tool) => `${tool} ${String(facts.tools[tool])}`).join(', ');
     const cells = [name, role, facts.os.prettyName ?? '', `${facts.kernel.release ?? ''} ${facts.arch ?? ''}`, `${facts.cpu.model ?? ''}${facts.cpu.count ? ` × ${facts.cpu.count}` : ''}`, virtualization, nics, tools];
     return `<tr>${cells.map((cell) => `<td>${escapeHtml(cell)}</td>`).join('')}</tr>`;
   });
-  return `<h3>Hosts</h3><table class="facts"><thead><tr><th>host</th><th>as</th><th>OS</th><th>kernel</th><th>CPU</th><th>virtualization</th><th>NICs</th><th>tools</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+  return `<h3>Hosts</h3><table class="facts"><thead><tr><th>host</th><th>in the experiment</th><th>OS</th><th>kernel</th><th>CPU</th><th>virtualization</th><th>NICs</th><th>tools</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
 function labsHtml(run: ReportRun): string {

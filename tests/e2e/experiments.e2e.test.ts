@@ -154,7 +154,7 @@ describe('bridge vs macvlan vs vxlan, from the UI', () => {
     await byTestId('bundle-file').fill(reportFile);
     await byTestId('bundle-submit').click();
     await expect.poll(() => byTestId('bundle-done').textContent(), { timeout: 30_000 }).toContain('opens offline');
-    await page.keyboard.press('Escape');
+    await byTestId('bundle-close').click();
 
     const reader = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     const requests: string[] = [];
@@ -177,13 +177,13 @@ describe('bridge vs macvlan vs vxlan, from the UI', () => {
     await byTestId('bundle-file').fill(bundle);
     await byTestId('bundle-submit').click();
     await expect.poll(() => byTestId('bundle-done').textContent(), { timeout: 30_000 }).toMatch(/Wrote .*compare-bundle\.tar\.gz: 1 run/);
-    await page.keyboard.press('Escape');
+    await byTestId('bundle-close').click();
 
     await byTestId('bundle-import').click();
     await byTestId('bundle-file').fill(bundle);
     await byTestId('bundle-submit').click();
     await expect.poll(() => byTestId('bundle-done').textContent(), { timeout: 30_000 }).toMatch(/Imported 1 run .*every checksum verified.*read-only/);
-    await page.keyboard.press('Escape');
+    await byTestId('bundle-close').click();
     await expect.poll(() => byTestId('run-header-imported').textContent()).toContain('imported from compare-bundle');
     expect(await page.locator('[data-testid="run-row"] [data-testid="run-imported"]').count()).toBe(1);
     expect(await byTestId('resume-from-results').count()).toBe(0);

@@ -110,10 +110,11 @@ function linesAgainst(run: RunView, axis: string, axisName: string, logX: boolea
   if (groups.size === 0) return null;
   return {
     animation: false,
-    grid: { left: 64, right: 16, top: 36, bottom: 40 },
+    grid: { left: 64, right: 16, top: 36, bottom: 52 },
     legend: { top: 0, textStyle: { color: palette.text } },
     tooltip: { trigger: 'axis' },
-    xAxis: { type: logX ? 'log' : 'value', name: axisName, logBase: 2, ...baseAxes(palette) },
+    // The axis name centred under the axis: at its end it runs past the chart's right edge.
+    xAxis: { type: logX ? 'log' : 'value', name: axisName, nameLocation: 'middle', nameGap: 28, logBase: 2, ...baseAxes(palette) },
     yAxis: { type: 'value', name: scale.unit, ...baseAxes(palette) },
     series: [...groups.entries()].map(([name, group], index) => ({
       id: `line-${index}`,
@@ -149,10 +150,10 @@ export function latencyCdfOption(run: RunView, palette: ChartPalette): Option | 
   if (series.length === 0) return null;
   return {
     animation: false,
-    grid: { left: 56, right: 16, top: 36, bottom: 40 },
+    grid: { left: 56, right: 16, top: 36, bottom: 52 },
     legend: { top: 0, textStyle: { color: palette.text } },
     tooltip: { trigger: 'axis' },
-    xAxis: { type: 'log', name: 'latency (µs)', ...baseAxes(palette) },
+    xAxis: { type: 'log', name: 'latency (µs)', nameLocation: 'middle', nameGap: 28, ...baseAxes(palette) },
     yAxis: { type: 'value', name: 'fraction', min: 0, max: 1, ...baseAxes(palette) },
     series,
   };
