@@ -42,6 +42,7 @@ beforeEach(() => {
   api = createFakeLabApi({
     getAppInfo: () => Promise.resolve(appInfo({ available: true, running: null })),
     getWorkspaceInfo: () => Promise.resolve(workspaceInfo()),
+    listRecentWorkspaces: () => Promise.resolve(['/srv/lab1', '/srv/old']),
     listHosts: () => Promise.resolve([]),
     getCommandLog: () => Promise.resolve([]),
     startDemoLab: () => Promise.resolve({ jobId: 'job-demo', kind: 'demo-start' }),
@@ -115,6 +116,19 @@ describe('shell', () => {
     await app.get('[data-testid=workspace-form]').trigger('submit');
     await flushPromises();
     expect(api.openWorkspace).toHaveBeenCalledWith({ dir: '/srv/lab2', create: false });
+    expect(app.find('[data-testid=workspace-dialog]').exists()).toBe(false);
+  });
+
+  it('lists recent workspaces in the Open dialog (not the open one); one click opens it', async () => {
+    const app = await mountApp();
+    api.emit({ type: 'menu', action: 'open-workspace' });
+    await flushPromises();
+    const recent = app.findAll('[data-testid=workspace-recent]');
+    expect(recent.map((entry) => entry.text())).toEqual(['/srv/old']);
+    api.openWorkspace.mockResolvedValue(workspaceInfo('/srv/old'));
+    await recent[0]?.trigger('click');
+    await flushPromises();
+    expect(api.openWorkspace).toHaveBeenCalledWith({ dir: '/srv/old', create: false });
     expect(app.find('[data-testid=workspace-dialog]').exists()).toBe(false);
   });
 
