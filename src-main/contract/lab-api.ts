@@ -49,7 +49,7 @@ export interface WorkspaceInfo {
   topologies: string[];
   experiments: string[];
   /** workspace.yaml's settings: how long after the last edit a draft is saved, … */
-  settings: { autosaveMs: number; confirmBeforeTeardown: boolean };
+  settings: { autosaveMs: number };
   /** Set when opening upgraded an older workspace.yaml; the original was kept in backupFile. */
   upgrade: { from: number; backupFile: string } | null;
 }

@@ -64,9 +64,9 @@ describe('workspace format', () => {
     const upgraded = parseDocument(text).toJS() as Record<string, unknown>;
     expect(upgraded.formatVersion).toBe(2);
     expect(upgraded.hosts).toEqual(v1.hosts);
-    expect(upgraded.settings).toEqual({ autosaveMs: 1500, confirmBeforeTeardown: true });
+    expect(upgraded.settings).toEqual({ autosaveMs: 1500 });
     expect(upgraded.owner).toBe('netlab-team');
-    expect(loaded.workspace.settings).toEqual({ autosaveMs: 1500, confirmBeforeTeardown: true });
+    expect(loaded.workspace.settings).toEqual({ autosaveMs: 1500 });
     for (const comment of ['# cnlab workspace of the network lab (rack B).', '# written by cnlab 0.1', '# The big box under the desk', "# Kept by the team's scripts"]) {
       expect(text).toContain(comment);
     }
@@ -122,7 +122,7 @@ describe('workspace format', () => {
     const dir = await workspaceWith(null);
     const loaded = await loadWorkspaceDocument(dir);
     expect(loaded.upgradedFrom).toBeNull();
-    expect(loaded.workspace).toEqual({ formatVersion: 2, hosts: [], settings: { autosaveMs: 1500, confirmBeforeTeardown: true } });
+    expect(loaded.workspace).toEqual({ formatVersion: 2, hosts: [], settings: { autosaveMs: 1500 } });
     expect(await readdir(dir)).toEqual([]);
     await saveWorkspaceDocument(dir, loaded.document);
     expect((await loadWorkspaceDocument(dir)).workspace).toEqual(loaded.workspace);
@@ -155,7 +155,7 @@ describe('workspace format', () => {
     const base = 'formatVersion: 2\nhosts: []\n';
     expect(upgradeError(`${base}settings:\n  autosaveMs: 50\n`).message).toMatch(/^\/ws\/workspace\.yaml: settings\.autosaveMs: .*200.*: fix the file or restore it from a backup$/);
     expect(upgradeError(`${base}settings:\n  autosaveMs: 1000.5\n`).message).toMatch(/^\/ws\/workspace\.yaml: settings\.autosaveMs: /);
-    expect(upgradeError(`${base}settings:\n  confirmBeforeTeardown: maybe\n`).message).toMatch(/^\/ws\/workspace\.yaml: settings\.confirmBeforeTeardown: /);
+    expect(upgradeError(`${base}settings:\n  autosaveMs: fast\n`).message).toMatch(/^\/ws\/workspace\.yaml: settings\.autosaveMs: /);
     expect(upgradeError(`${base}settings:\n  autosaveMS: 1000\n`).message).toMatch(/^\/ws\/workspace\.yaml: settings: .*autosaveMS/);
     // A v1 file is checked against the v1 schema before it is upgraded.
     expect(upgradeError('formatVersion: 1\nhosts: nope\n').message).toMatch(/^\/ws\/workspace\.yaml: hosts: /);
@@ -181,13 +181,13 @@ describe('inventory settings', () => {
   it('edits settings in the file, keeping its comments, and reads them back', async () => {
     const dir = await workspaceWith(await readFile(FIXTURE));
     const inventory = await HostInventory.load(dir);
-    expect(inventory.settings()).toEqual({ autosaveMs: 1500, confirmBeforeTeardown: true });
+    expect(inventory.settings()).toEqual({ autosaveMs: 1500 });
 
     await inventory.setSettings({ autosaveMs: 3000 });
     await expect(inventory.setSettings({ autosaveMs: 100 })).rejects.toThrow(/workspace settings: autosaveMs: /);
 
     const reloaded = await HostInventory.load(dir);
-    expect(reloaded.settings()).toEqual({ autosaveMs: 3000, confirmBeforeTeardown: true });
+    expect(reloaded.settings()).toEqual({ autosaveMs: 3000 });
     expect(reloaded.list().map((host) => host.name)).toEqual(['lab-a', 'lab-b']);
     const text = await readFile(join(dir, 'workspace.yaml'), 'utf8');
     expect(text).toContain('# written by cnlab 0.1');

@@ -15,7 +15,6 @@ export const workspaceV1Schema = z.looseObject({
 export const workspaceSettingsSchema = z.strictObject({
   /** How long the designers wait after the last edit before saving a draft. */
   autosaveMs: z.number().int().min(200).max(60_000).default(1500),
-  confirmBeforeTeardown: z.boolean().default(true),
 });
 
 export const workspaceV2Schema = z.looseObject({
@@ -62,7 +61,6 @@ export function freshWorkspaceText(): string {
     'hosts: []',
     'settings:',
     `  autosaveMs: ${DEFAULT_WORKSPACE_SETTINGS.autosaveMs}`,
-    `  confirmBeforeTeardown: ${DEFAULT_WORKSPACE_SETTINGS.confirmBeforeTeardown}`,
     '',
   ].join('\n');
 }

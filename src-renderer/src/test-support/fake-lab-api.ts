@@ -5,7 +5,7 @@ import { LAB_API_METHODS, LabApiError, type LabApi, type LabApiEvent, type LabAp
 
 /** A workspace as getWorkspaceInfo answers for a fresh one. */
 export function workspaceInfo(dir = '/srv/lab1', fields: Partial<WorkspaceInfo> = {}): WorkspaceInfo {
-  return { dir, hostCount: 0, topologies: [], experiments: [], settings: { autosaveMs: 1500, confirmBeforeTeardown: true }, upgrade: null, ...fields };
+  return { dir, hostCount: 0, topologies: [], experiments: [], settings: { autosaveMs: 1500 }, upgrade: null, ...fields };
 }
 
 export type FakeLabApi = { [K in keyof LabApiRequests]: Mock<LabApiRequests[K]> } & {
