@@ -5,6 +5,7 @@ import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { importBundle } from '../core/bundle/bundle-import';
 import { exportRunBundle, type RunOpener } from '../core/bundle/run-bundle';
+import { CnlabError } from '../core/errors';
 import { compareRunFolders, readRunDetails } from '../core/experiment/experiment-service';
 import { writeFileAtomic } from '../core/fs/atomic-write';
 import type { BundleExportView, BundleImportView, RunComparisonView, RunListingView, RunView } from '../contract/lab-api';
@@ -12,6 +13,13 @@ import { bundlePresentationFiles, writeReportHtml } from './report-runs';
 import { RunLibrary, type LibraryRun } from './run-library';
 import { runViewOf } from './run-view';
 import type { WorkspaceSession } from './workspace-session';
+
+/** The console writes new files only: a path typed into a dialog never replaces what is there. */
+async function newFile(file: string): Promise<string> {
+  const out = resolve(file);
+  if (await stat(out).then(() => true, () => false)) throw new CnlabError('invalid-input', `${out} already exists: choose another file name (the console never replaces a file)`);
+  return out;
+}
 
 export class ResultsArea {
   constructor(private readonly session: () => WorkspaceSession) {}
@@ -49,13 +57,13 @@ export class ResultsArea {
   }
 
   async exportBundle(refs: readonly string[], file: string): Promise<BundleExportView> {
-    const out = resolve(file);
+    const out = await newFile(file);
     const manifest = await exportRunBundle(this.opener(), refs, out, { extraFiles: (folders) => bundlePresentationFiles(folders) });
     return { file: out, runs: manifest.runs.length, bytes: (await stat(out)).size };
   }
 
   async writeReport(refs: readonly string[], file: string): Promise<{ file: string }> {
-    const out = resolve(file);
+    const out = await newFile(file);
     const opener = this.opener();
     await writeFileAtomic(out, await writeReportHtml(await Promise.all(refs.map((ref) => opener.open(ref)))));
     return { file: out };

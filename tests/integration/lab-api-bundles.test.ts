@@ -40,6 +40,9 @@ describe('bundles through the LabApi', () => {
     const exported = await theirs.value<BundleExportView>('exportBundle', { runIds: theirIds, file: bundleFile });
     expect(exported).toMatchObject({ file: bundleFile, runs: 2 });
     expect(exported.bytes).toBeGreaterThan(1000);
+    const again = await theirs.call('exportBundle', { runIds: theirIds, file: bundleFile });
+    expect(again.ok).toBe(false);
+    if (!again.ok) expect(again.error.message).toBe(`${bundleFile} already exists: choose another file name (the console never replaces a file)`);
   });
 
   it('imports it read-only: listed beside the own runs, shown, compared with an own run', async () => {
