@@ -230,24 +230,24 @@ export class ExperimentService {
 /** The runs of a store (a workspace's runs/ or an imported bundle's), oldest first, through its index.json. */
 export async function listRunsIn(store: RunStore): Promise<RunListing[]> {
   return cachedListings(store.dir, await store.list(), {
-    compute: (runId) => runListing(store.folderOf(runId)),
+    compute: (runId) => Promise.resolve(runListing(store.folderOf(runId))),
     cacheable: (listing) => listing.state !== 'running' && listing.state !== 'interrupted',
   });
 }
 
-async function runListing(folder: RunFolder): Promise<RunListing | null> {
+/** Synchronous reads (a few KB each): the index computes thousands at once and yields between batches. */
+function runListing(folder: RunFolder): RunListing | null {
   try {
-    const record = await folder.readRecord();
-    const lines = await folder.readSamples({ skipLive: true });
-    const measured = lines.filter((line) => line.type !== 'live' && !line.warmup);
+    const record = folder.readRecordSync();
+    const { results, failures } = folder.countMeasuredSync();
     return {
       runId: folder.runId,
       name: record.experiment.name,
       state: effectiveState(record),
       createdAt: record.createdAt,
       cells: record.cells.length,
-      results: new Set(measured.filter((line) => line.type === 'result').map((line) => line.key)).size,
-      failures: measured.filter((line) => line.type === 'failure').length,
+      results,
+      failures,
       planned: record.blocks.reduce((sum, block) => sum + block.runs.filter((run) => !run.warmup).length, 0),
     };
   } catch {

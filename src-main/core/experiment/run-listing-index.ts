@@ -10,6 +10,8 @@ const INDEX_FILE = 'index.json';
 const INDEX_VERSION = 1;
 /** Runs computed at once on a cold index: enough to overlap their reads, few enough for open-file limits. */
 const COMPUTE_CONCURRENCY = 64;
+/** Listings computed between two turns of the event loop (each is a few KB read and parsed). */
+const YIELD_EVERY = 200;
 
 interface IndexEntry<T> {
   stamp: string;
@@ -76,6 +78,8 @@ export async function cachedListings<T>(runsDir: string, runIds: readonly string
     while (taken < stale.length) {
       const { index, stamp } = stale[taken++] as { index: number; stamp: string };
       const runId = runIds[index] ?? '';
+      // Computes may be synchronous underneath: let other work in between batches of them.
+      if (taken % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve));
       const listing = await cache.compute(runId);
       results[index] = listing;
       if (listing !== null && cache.cacheable(listing)) {

@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { rejectedCnlabError } from '../../../tests/support/cnlab-error';
 import { experimentFingerprint, experimentFromData } from './experiment-schema';
 import { planRuns } from './matrix';
-import { formatCommandLine, newRunRecord, parseSampleLines, RunStore, type ResultLine, type RunRecord, type SampleLine } from './run-store';
+import { countMeasured, formatCommandLine, newRunRecord, parseSampleLines, RunStore, type ResultLine, type RunRecord, type SampleLine } from './run-store';
 
 let workspace: string;
 
@@ -139,6 +139,27 @@ describe('parseSampleLines', () => {
     const text = [live, result('0.r1', 1), live].map((line) => JSON.stringify(line)).join('\n');
     expect(parseSampleLines(text)).toHaveLength(3);
     expect(parseSampleLines(text, { skipLive: true })).toEqual([result('0.r1', 1)]);
+  });
+});
+
+describe('countMeasured', () => {
+  it('counts distinct measured result keys and measured failures from the lines\' heads, as a full parse would', () => {
+    const failure: SampleLine = { type: 'failure', key: '1.r1', cellIndex: 1, repetition: 1, warmup: false, startedAt: '2026-11-22T05:15:01.000Z', durationMs: 5, error: { code: 'timeout', message: 'x' } };
+    const warm: SampleLine = { ...result('0.w1', 1), warmup: true };
+    const reordered = JSON.stringify({ key: '2.r1', type: 'result', warmup: false, metrics: {} });
+    const lines = [
+      JSON.stringify({ type: 'live', key: '0.r1', t: 1, metric: 'm', value: 1, source: 's' }),
+      JSON.stringify(result('0.r1', 1)),
+      JSON.stringify(result('0.r1', 2)), // a retried run: one key
+      JSON.stringify(result('weird "key"', 3)),
+      JSON.stringify(warm),
+      JSON.stringify(failure),
+      reordered, // another shape: parsed whole
+      '{"type":"result","key":"torn',
+    ].join('\n');
+    const full = parseSampleLines(lines).filter((line) => line.type !== 'live' && !line.warmup);
+    expect(countMeasured(lines)).toEqual({ results: new Set(full.filter((line) => line.type === 'result').map((line) => line.key)).size, failures: full.filter((line) => line.type === 'failure').length });
+    expect(countMeasured(lines)).toEqual({ results: 3, failures: 1 });
   });
 });
 

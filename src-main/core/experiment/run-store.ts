@@ -2,6 +2,7 @@
 // change, samples.jsonl and commands.log only ever appended (one write per line), raw tool outputs
 // beside them. A crash or kill -9 at any moment leaves every earlier line and file intact; a torn last
 // line is skipped when reading and sealed before the next append.
+import { readFileSync } from 'node:fs';
 import { appendFile, mkdir, open, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CnlabError } from '../errors';
@@ -117,6 +118,30 @@ export function formatCommandLine(record: CommandRecord, runKey: string): string
   return `${record.startedAt}\t${runKey}\t${record.host}\t${escape(outcome)}\t${Math.round(record.durationMs)}ms\t${escape(record.command)}\n`;
 }
 
+/** How a result or failure line starts as the runner writes it (runner.ts: type, then the run's base fields). */
+const MEASURED_HEAD = /^\{"type":"(result|failure)","key":("(?:[^"\\]|\\.)*"),"cellIndex":\d+,"repetition":\d+,"warmup":(true|false),/;
+
+/**
+ * Distinct measured run keys with a result, and measured failures, of samples.jsonl text: what the runs list
+ * shows. Reads each line's head only (a result line can carry thousands of raw samples); a line written in
+ * another shape is parsed whole.
+ */
+export function countMeasured(text: string): { results: number; failures: number } {
+  const results = new Set<string>();
+  let failures = 0;
+  for (const line of text.split('\n')) {
+    if (!line || line.startsWith(LIVE_PREFIX)) continue;
+    const head = MEASURED_HEAD.exec(line);
+    const parsed: { type?: string; key?: string; warmup?: boolean } | undefined = head
+      ? { type: head[1], key: JSON.parse(head[2] ?? '""') as string, warmup: head[3] === 'true' }
+      : parseSampleLines(line)[0];
+    if (!parsed?.key || parsed.warmup) continue;
+    if (parsed.type === 'result') results.add(parsed.key);
+    else if (parsed.type === 'failure') failures++;
+  }
+  return { results: results.size, failures };
+}
+
 /** Live lines start so (run-context.ts writes `type` first): a listing skips them without parsing. */
 const LIVE_PREFIX = '{"type":"live"';
 
@@ -146,13 +171,29 @@ export class RunFolder {
   }
 
   async readRecord(): Promise<RunRecord> {
+    return this.parseRecord(await readFile(join(this.dir, 'run.json'), 'utf8').catch((error: unknown) => this.recordReadError(error)));
+  }
+
+  /**
+   * The same, read synchronously: listing thousands of runs without an index reads each run this way, about
+   * three times faster than through the thread pool (the listing yields between batches).
+   */
+  readRecordSync(): RunRecord {
     let text: string;
     try {
-      text = await readFile(join(this.dir, 'run.json'), 'utf8');
+      text = readFileSync(join(this.dir, 'run.json'), 'utf8');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new CnlabError('not-found', `run ${this.runId} has no run.json (${this.dir}): it is not a cnlab run folder`);
-      throw new CnlabError('io', `cannot read ${join(this.dir, 'run.json')}: ${(error as Error).message}`);
+      this.recordReadError(error);
     }
+    return this.parseRecord(text);
+  }
+
+  private recordReadError(error: unknown): never {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new CnlabError('not-found', `run ${this.runId} has no run.json (${this.dir}): it is not a cnlab run folder`);
+    throw new CnlabError('io', `cannot read ${join(this.dir, 'run.json')}: ${(error as Error).message}`);
+  }
+
+  private parseRecord(text: string): RunRecord {
     let record: RunRecord;
     try {
       record = JSON.parse(text) as RunRecord;
@@ -169,6 +210,16 @@ export class RunFolder {
       return parseSampleLines(await readFile(join(this.dir, 'samples.jsonl'), 'utf8'), options);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw error;
+    }
+  }
+
+  /** countMeasured of samples.jsonl, read synchronously (see readRecordSync). */
+  countMeasuredSync(): { results: number; failures: number } {
+    try {
+      return countMeasured(readFileSync(join(this.dir, 'samples.jsonl'), 'utf8'));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { results: 0, failures: 0 };
       throw error;
     }
   }
