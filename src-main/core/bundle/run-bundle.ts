@@ -3,9 +3,8 @@
 // opening the runs (format version, cnlab version, the experiments' fingerprints, host facts, the
 // topology as deployed), and results.csv with each cell's statistics. The report and the charts are made
 // by the caller (extraFiles): they need the presentation layer, which core does not know.
-import { readFile as readFileCallback } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
-import { promisify } from 'node:util';
 import { join, relative, sep } from 'node:path';
 import { CnlabError } from '../errors';
 import { summarizeCells } from '../experiment/cell-summary';
@@ -89,9 +88,6 @@ async function folderOpener(store: RunOpener): Promise<(runId: string) => Promis
   return (runId) => (listed.has(runId) ? Promise.resolve(store.folderOf(runId)) : store.open(runId));
 }
 
-/** The callback readFile: no FileHandle object per file, which costs the main thread more than the read. */
-const readFile = promisify(readFileCallback);
-
 interface ReadRun {
   folder: BundledRunFolder;
   record: RunRecord;
@@ -103,7 +99,9 @@ interface ReadRun {
 async function readRun(open: Promise<RunFolder>): Promise<ReadRun> {
   const folder = new BundledRunFolder((await open).dir);
   const [record, lines, deployed, paths] = await Promise.all([folder.readRecord(), folder.readSamples(), folder.readDeployed(), filesUnder(folder.dir)]);
-  const files = await Promise.all(paths.map(async (path) => ({ path, content: await readFile(join(folder.dir, ...path.split('/'))) })));
+  // Synchronously: each asynchronous read is four trips through the thread pool (open, stat, read, close), which
+  // cost the main thread — the export's bottleneck — more than the read itself, and compete with gzip there.
+  const files = paths.map((path) => ({ path, content: readFileSync(join(folder.dir, ...path.split('/'))) }));
   return { folder, record, lines, deployed, files };
 }
 
