@@ -3,6 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BundleFile } from '../core/bundle/bundle-archive';
+import type { BundledRun } from '../core/bundle/run-bundle';
 import { readRunDetails } from '../core/experiment/experiment-service';
 import type { RunFolder } from '../core/experiment/run-store';
 import { CNLAB_VERSION } from '../core/version';
@@ -13,15 +14,14 @@ async function readOptional(path: string): Promise<string> {
   return readFile(path, 'utf8').catch(() => '');
 }
 
-/** A run folder as the report shows it; `detailed` adds its charts, command log and deployed labs. */
-export async function readReportRun(folder: RunFolder, detailed = true): Promise<ReportRun> {
-  const details = await readRunDetails(folder);
+/** A run as the report shows it; `detailed` adds its charts, command log and deployed labs. */
+async function reportRunOf({ folder, details, deployed }: BundledRun, detailed: boolean): Promise<ReportRun> {
   const view = runViewOf(details);
   if (!detailed) return { view, record: details.record, commandsLog: '' };
-  return { view, record: details.record, charts: runChartSvgs(view), commandsLog: await readOptional(join(folder.dir, 'commands.log')), deployed: await folder.readDeployed() };
+  return { view, record: details.record, charts: runChartSvgs(view), commandsLog: await readOptional(join(folder.dir, 'commands.log')), deployed };
 }
 
-const readReportRuns = (folders: readonly RunFolder[]): Promise<ReportRun[]> => Promise.all(folders.map((folder, index) => readReportRun(folder, index < DETAILED_RUNS)));
+const reportRuns = (runs: readonly BundledRun[]): Promise<ReportRun[]> => Promise.all(runs.map((run, index) => reportRunOf(run, index < DETAILED_RUNS)));
 
 export function reportTitle(runs: readonly ReportRun[]): string {
   const names = [...new Set(runs.map((run) => run.view.name))];
@@ -33,12 +33,13 @@ function reportOf(runs: readonly ReportRun[], now: Date): string {
 }
 
 export async function writeReportHtml(folders: readonly RunFolder[], now = new Date()): Promise<string> {
-  return reportOf(await readReportRuns(folders), now);
+  const runs = await Promise.all(folders.map(async (folder) => ({ folder, details: await readRunDetails(folder), deployed: await folder.readDeployed() })));
+  return reportOf(await reportRuns(runs), now);
 }
 
-/** report.html and charts/<run>/<chart>.svg for a bundle of these run folders. */
-export async function bundlePresentationFiles(folders: readonly RunFolder[], now = new Date()): Promise<BundleFile[]> {
-  const runs = await readReportRuns(folders);
+/** report.html and charts/<run>/<chart>.svg for the runs of a bundle (as run-bundle.ts read them). */
+export async function bundlePresentationFiles(bundled: readonly BundledRun[], now = new Date()): Promise<BundleFile[]> {
+  const runs = await reportRuns(bundled);
   const files: BundleFile[] = [{ path: 'report.html', content: Buffer.from(reportOf(runs, now)) }];
   for (const run of runs) {
     for (const chart of run.charts ?? []) files.push({ path: `charts/${run.view.runId}/${chart.name}.svg`, content: Buffer.from(chart.svg) });

@@ -58,7 +58,7 @@ export class ResultsArea {
 
   async exportBundle(refs: readonly string[], file: string): Promise<BundleExportView> {
     const out = await newFile(file);
-    const manifest = await exportRunBundle(this.opener(), refs, out, { extraFiles: (folders) => bundlePresentationFiles(folders) });
+    const manifest = await exportRunBundle(this.opener(), refs, out, { extraFiles: (runs) => bundlePresentationFiles(runs) });
     return { file: out, runs: manifest.runs.length, bytes: (await stat(out)).size };
   }
 

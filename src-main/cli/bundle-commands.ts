@@ -44,7 +44,7 @@ export function registerBundleCommands(program: Command, io: CliIo, globals: () 
     .argument('<runs...>', 'run ids (or unique prefixes), see `cnlab runs list`')
     .requiredOption('-o, --output <file>', 'the bundle to write (.tar.gz)')
     .action(async (runs: string[], options: { output: string }) => {
-      const manifest = await exportRunBundle(new RunStore(workspaceOf(globals())), runs, options.output, { extraFiles: (folders) => bundlePresentationFiles(folders) });
+      const manifest = await exportRunBundle(new RunStore(workspaceOf(globals())), runs, options.output, { extraFiles: (runs) => bundlePresentationFiles(runs) });
       if (globals().json) return printJson(io, { ok: true, file: options.output, manifest });
       io.stdout(`wrote ${options.output}: ${manifest.runs.length} run${manifest.runs.length === 1 ? '' : 's'}\n${runsTable(manifest)}\n`);
     });

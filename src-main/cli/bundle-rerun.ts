@@ -36,7 +36,7 @@ async function importedBundleOf(workspaceDir: string, file: string, check: (reco
     const existing = await readFile(join(workspaceDir, IMPORTS_DIR, bundle, 'manifest.json'), 'utf8').catch(() => null);
     if (existing === manifestText) return { bundle, runIds, reused: true };
   }
-  return { bundle: (await importBundle(workspaceDir, file)).bundle, runIds, reused: false };
+  return { bundle: (await importBundle(workspaceDir, file, files)).bundle, runIds, reused: false };
 }
 
 function comparisonRows(rows: readonly CellComparison[]): string[][] {

@@ -165,7 +165,7 @@ export async function benchBundles(): Promise<string> {
 
       await flushed();
       started = performance.now();
-      await exportRunBundle(store, ids, bundle, { extraFiles: (folders) => bundlePresentationFiles(folders) });
+      await exportRunBundle(store, ids, bundle, { extraFiles: (runs) => bundlePresentationFiles(runs) });
       exportMs.push(performance.now() - started);
 
       const floorTarget = join(scratch, `floor-import-${repeat}`);

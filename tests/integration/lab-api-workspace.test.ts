@@ -41,6 +41,8 @@ describe('workspaces through the LabApi', () => {
     await writeSyntheticRuns(lab.workspaceDir, 2);
     mkdirSync(join(lab.workspaceDir, 'labs'), { recursive: true });
     writeFileSync(join(lab.workspaceDir, 'labs', 'lab1.json'), '{}');
+    mkdirSync(join(lab.workspaceDir, 'cache', 'facts'), { recursive: true });
+    writeFileSync(join(lab.workspaceDir, 'cache', 'facts', 'h1.json'), '{}');
     const copy = join(lab.scratch, 'copy.cnlab');
     const info = await lab.value<WorkspaceInfo>('saveWorkspaceAs', { dir: copy });
     expect(info).toMatchObject({ dir: copy, topologies: ['two-hosts'], experiments: ['bridge-vs-vxlan'] });

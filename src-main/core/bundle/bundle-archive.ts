@@ -280,7 +280,11 @@ export async function readBundleArchive(archive: string, limits: ArchiveLimits =
  * resolved and checked to stay inside, and opened exclusively so no existing file or link is followed.
  */
 export async function extractBundleArchive(archive: string, targetDir: string, limits: ArchiveLimits = DEFAULT_LIMITS): Promise<string[]> {
-  const files = await readBundleArchive(archive, limits);
+  return writeBundleFiles(archive, await readBundleArchive(archive, limits), targetDir);
+}
+
+/** The writing half of extractBundleArchive, for files readBundleArchive already verified (named `archive`). */
+export async function writeBundleFiles(archive: string, files: ReadonlyMap<string, Buffer>, targetDir: string): Promise<string[]> {
   const root = resolve(targetDir);
   // Every target is checked before the first write; then folders (parents first), then files, several at once.
   const targets = [...files].map(([path, content]) => {

@@ -5,7 +5,7 @@ import { readdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { CnlabError } from '../errors';
 import { RunStore } from '../experiment/run-store';
-import { extractBundleArchive } from './bundle-archive';
+import { readBundleArchive, writeBundleFiles } from './bundle-archive';
 
 export const IMPORTS_DIR = 'imports';
 const SAFE_NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/;
@@ -15,12 +15,16 @@ function importFolder(workspaceDir: string, file: string, attempt: number): stri
   return join(workspaceDir, IMPORTS_DIR, attempt === 0 ? name : `${name}-${attempt + 1}`);
 }
 
-/** Verifies and extracts a bundle into the first free imports/ folder. */
-export async function importBundle(workspaceDir: string, file: string): Promise<{ target: string; bundle: string; written: string[] }> {
+/**
+ * Verifies a bundle once (or takes the files a caller already read with readBundleArchive) and writes them
+ * into the first free imports/ folder.
+ */
+export async function importBundle(workspaceDir: string, file: string, verified?: ReadonlyMap<string, Buffer>): Promise<{ target: string; bundle: string; written: string[] }> {
+  const files = verified ?? (await readBundleArchive(file));
   for (let attempt = 0; attempt < 100; attempt++) {
     const target = importFolder(workspaceDir, file, attempt);
     try {
-      return { target, bundle: basename(target), written: await extractBundleArchive(file, target) };
+      return { target, bundle: basename(target), written: await writeBundleFiles(file, files, target) };
     } catch (error) {
       if (!(error instanceof CnlabError && /already exists/.test(error.message))) throw error;
     }

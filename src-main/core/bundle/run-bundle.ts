@@ -7,8 +7,8 @@ import { readFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { CnlabError } from '../errors';
-import { summarizeCells } from '../experiment/cell-summary';
-import { RunFolder, RunStore, type RunRecord, type SampleLine } from '../experiment/run-store';
+import { runDetailsOf, type RunDetails } from '../experiment/experiment-service';
+import { parseSampleLines, RunStore, type RunFolder } from '../experiment/run-store';
 import { CNLAB_VERSION } from '../version';
 import { BundleArchiveWriter, type BundleFile } from './bundle-archive';
 
@@ -50,10 +50,17 @@ function resultsCsv(rows: (string | number)[][]): string {
   return [header, ...rows].map((row) => row.map(csvField).join(',')).join('\n').concat('\n');
 }
 
+/** A run as the bundle read it, handed to extraFiles so the report reads and computes nothing again. */
+export interface BundledRun {
+  folder: RunFolder;
+  details: RunDetails;
+  deployed: Record<string, unknown>;
+}
+
 export interface BundleOptions {
   now?: Date;
-  /** More files made from the bundled run folders (report.html, charts/); paths must not clash. */
-  extraFiles?: (folders: readonly RunFolder[]) => Promise<BundleFile[]>;
+  /** More files made from the bundled runs (report.html, charts/); paths must not clash. */
+  extraFiles?: (runs: readonly BundledRun[]) => Promise<BundleFile[]>;
 }
 
 /** Finds a run's folder by the id the caller uses (a RunStore, or a view over several stores). */
@@ -62,25 +69,6 @@ export type RunOpener = Pick<RunStore, 'open'>;
 /** Runs read ahead while bundling: enough to keep the thread pool busy, few enough for open-file limits. */
 const READ_AHEAD = 16;
 
-/** A run folder that reads its record, samples and deployed labs once: the report reads them again. */
-class BundledRunFolder extends RunFolder {
-  private record: Promise<RunRecord> | null = null;
-  private samples: Promise<SampleLine[]> | null = null;
-  private deployed: Promise<Record<string, unknown>> | null = null;
-
-  override readRecord(): Promise<RunRecord> {
-    return (this.record ??= super.readRecord());
-  }
-
-  override readSamples(): Promise<SampleLine[]> {
-    return (this.samples ??= super.readSamples());
-  }
-
-  override readDeployed(): Promise<Record<string, unknown>> {
-    return (this.deployed ??= super.readDeployed());
-  }
-}
-
 /** Opens runs by id; a RunStore is listed once (its open() lists the folder for every run). */
 async function folderOpener(store: RunOpener): Promise<(runId: string) => Promise<RunFolder>> {
   if (!(store instanceof RunStore)) return (runId) => store.open(runId);
@@ -88,21 +76,21 @@ async function folderOpener(store: RunOpener): Promise<(runId: string) => Promis
   return (runId) => (listed.has(runId) ? Promise.resolve(store.folderOf(runId)) : store.open(runId));
 }
 
-interface ReadRun {
-  folder: BundledRunFolder;
-  record: RunRecord;
-  lines: SampleLine[];
-  deployed: Record<string, unknown>;
+interface ReadRun extends BundledRun {
   files: { path: string; content: Buffer }[];
 }
 
+/** Every file of a run folder, read once: its record and samples are parsed from the same bytes. */
 async function readRun(open: Promise<RunFolder>): Promise<ReadRun> {
-  const folder = new BundledRunFolder((await open).dir);
-  const [record, lines, deployed, paths] = await Promise.all([folder.readRecord(), folder.readSamples(), folder.readDeployed(), filesUnder(folder.dir)]);
+  const folder = await open;
+  const [deployed, paths] = await Promise.all([folder.readDeployed(), filesUnder(folder.dir)]);
   // Synchronously: each asynchronous read is four trips through the thread pool (open, stat, read, close), which
   // cost the main thread — the export's bottleneck — more than the read itself, and compete with gzip there.
   const files = paths.map((path) => ({ path, content: readFileSync(join(folder.dir, ...path.split('/'))) }));
-  return { folder, record, lines, deployed, files };
+  const text = (name: string): string => files.find((file) => file.path === name)?.content.toString('utf8') ?? '';
+  if (!paths.includes('run.json')) await folder.readRecord(); // says "not a cnlab run folder"
+  const details = runDetailsOf(folder.parseRecord(text('run.json')), parseSampleLines(text('samples.jsonl')));
+  return { folder, details, deployed, files };
 }
 
 /** Hands the bundle's files for `runIds` to `add` as they are read (runs in order), and returns the manifest. */
@@ -110,7 +98,7 @@ async function collectInto(store: RunOpener, runIds: readonly string[], { now = 
   if (runIds.length === 0) throw new CnlabError('usage', 'name at least one run to bundle (see `cnlab runs list`)');
   const manifest: BundleManifest = { bundleFormat: BUNDLE_FORMAT, cnlabVersion: CNLAB_VERSION, createdAt: now.toISOString(), runs: [] };
   const csvRows: (string | number)[][] = [];
-  const folders: RunFolder[] = [];
+  const bundledRuns: BundledRun[] = [];
   const bundled = new Set<string>();
   const open = await folderOpener(store);
   // Several runs are read at once, but taken in the order given: a failure names the first run that failed.
@@ -123,17 +111,18 @@ async function collectInto(store: RunOpener, runIds: readonly string[], { now = 
   };
   for (let index = 0; index < READ_AHEAD; index++) start(index);
   for (let index = 0; index < runIds.length; index++) {
-    const { folder, record, lines, deployed, files } = await (reads.get(index) as Promise<ReadRun>);
+    const { folder, details, deployed, files } = await (reads.get(index) as Promise<ReadRun>);
+    const { record } = details;
     reads.delete(index);
     start(index + READ_AHEAD);
-    folders.push(folder);
+    bundledRuns.push({ folder, details, deployed });
     if (bundled.has(record.runId)) {
       throw new CnlabError('invalid-input', `run ${record.runId} is chosen twice (or comes from two bundles): a bundle holds each run once: choose it once`);
     }
     bundled.add(record.runId);
     manifest.runs.push({ runId: record.runId, name: record.experiment.name, state: record.state, createdAt: record.createdAt, experimentFingerprint: record.fingerprint, hostMap: record.hostMap, hostFacts: record.hostFacts, toolVersions: Object.fromEntries(Object.entries(record.hostFacts).map(([host, facts]) => [host, { ...facts.tools }])), topologies: record.topologies, deployed });
     for (const file of files) add({ path: `runs/${record.runId}/${file.path}`, content: file.content });
-    for (const cell of summarizeCells(record, lines)) {
+    for (const cell of details.cells) {
       for (const [metric, summary] of Object.entries(cell.metrics)) {
         csvRows.push([record.runId, cell.cellId, cell.caseLabel, JSON.stringify(cell.axisValues), metric, summary.n, summary.mean, summary.median, summary.ci95?.low ?? '', summary.ci95?.high ?? '', summary.noisy ? 'yes' : 'no']);
       }
@@ -141,7 +130,7 @@ async function collectInto(store: RunOpener, runIds: readonly string[], { now = 
   }
   add({ path: 'manifest.json', content: Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`) });
   add({ path: 'results.csv', content: Buffer.from(resultsCsv(csvRows)) });
-  if (extraFiles) for (const file of await extraFiles(folders)) add(file);
+  if (extraFiles) for (const file of await extraFiles(bundledRuns)) add(file);
   return manifest;
 }
 

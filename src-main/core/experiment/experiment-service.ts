@@ -17,7 +17,7 @@ import { planRuns, type Cell, type RunBlock } from './matrix';
 import { installTools, runPreflight, type PreflightReport } from './preflight';
 import { PORT_RANGE } from './run-context';
 import type { RunEventListener } from './run-events';
-import { newRunRecord, RunStore, type FailureLine, type RunFolder, type RunRecord } from './run-store';
+import { newRunRecord, RunStore, type FailureLine, type RunFolder, type RunRecord, type SampleLine } from './run-store';
 import { ExperimentRunner } from './runner';
 import type { TopologySpec } from '../topology/topology-schema';
 
@@ -230,12 +230,12 @@ export class ExperimentService {
 /** The runs of a store (a workspace's runs/ or an imported bundle's), oldest first, through its index.json. */
 export async function listRunsIn(store: RunStore): Promise<RunListing[]> {
   return cachedListings(store.dir, await store.list(), {
-    compute: (runId) => Promise.resolve(runListing(store.folderOf(runId))),
+    compute: (runId) => runListing(store.folderOf(runId)),
     cacheable: (listing) => listing.state !== 'running' && listing.state !== 'interrupted',
   });
 }
 
-/** Synchronous reads (a few KB each): the index computes thousands at once and yields between batches. */
+/** A run's line in the runs list, read synchronously (see ListingCache.compute). */
 function runListing(folder: RunFolder): RunListing | null {
   try {
     const record = folder.readRecordSync();
@@ -265,7 +265,10 @@ export async function compareRunFolders(folderA: RunFolder, folderB: RunFolder):
 
 /** A run folder's record with its per-cell statistics and failures (also for runs outside a workspace's runs/). */
 export async function readRunDetails(folder: RunFolder): Promise<RunDetails> {
-  const record = await folder.readRecord();
-  const lines = await folder.readSamples();
+  return runDetailsOf(await folder.readRecord(), await folder.readSamples());
+}
+
+/** The same from a record and its sample lines already read. */
+export function runDetailsOf(record: RunRecord, lines: readonly SampleLine[]): RunDetails {
   return { record, state: effectiveState(record), cells: summarizeCells(record, lines), failures: lines.filter((line): line is FailureLine => line.type === 'failure') };
 }

@@ -8,8 +8,6 @@ import { writeFileAtomic } from '../fs/atomic-write';
 
 const INDEX_FILE = 'index.json';
 const INDEX_VERSION = 1;
-/** Runs computed at once on a cold index: enough to overlap their reads, few enough for open-file limits. */
-const COMPUTE_CONCURRENCY = 64;
 /** Listings computed between two turns of the event loop (each is a few KB read and parsed). */
 const YIELD_EVERY = 200;
 
@@ -48,8 +46,11 @@ async function readIndex<T>(path: string): Promise<Record<string, IndexEntry<T>>
 }
 
 export interface ListingCache<T> {
-  /** Computes a run's listing; null leaves the run out (not a run, or unreadable). */
-  compute(runId: string): Promise<T | null>;
+  /**
+   * Computes a run's listing; null leaves the run out (not a run, or unreadable). Synchronous: a run's few KB
+   * read directly cost a third of a trip through the thread pool, and the list yields every few hundred.
+   */
+  compute(runId: string): T | null;
   /** False for listings that depend on more than the files (a running run's liveness): never cached. */
   cacheable(listing: T): boolean;
 }
@@ -72,23 +73,16 @@ export async function cachedListings<T>(runsDir: string, runIds: readonly string
       results[index] = known.listing;
     } else stale.push({ index, stamp });
   });
-  // A pool, not batches: a batch waits for its slowest run while the thread pool idles.
-  let taken = 0;
-  const worker = async (): Promise<void> => {
-    while (taken < stale.length) {
-      const { index, stamp } = stale[taken++] as { index: number; stamp: string };
-      const runId = runIds[index] ?? '';
-      // Computes may be synchronous underneath: let other work in between batches of them.
-      if (taken % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve));
-      const listing = await cache.compute(runId);
-      results[index] = listing;
-      if (listing !== null && cache.cacheable(listing)) {
-        next[runId] = { stamp, listing };
-        changed = true;
-      } else if (previous[runId]) changed = true;
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(COMPUTE_CONCURRENCY, stale.length) }, worker));
+  for (const [done, { index, stamp }] of stale.entries()) {
+    if (done > 0 && done % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve));
+    const runId = runIds[index] ?? '';
+    const listing = cache.compute(runId);
+    results[index] = listing;
+    if (listing !== null && cache.cacheable(listing)) {
+      next[runId] = { stamp, listing };
+      changed = true;
+    } else if (previous[runId]) changed = true;
+  }
   if (changed) await writeFileAtomic(indexPath, JSON.stringify({ v: INDEX_VERSION, entries: next } satisfies IndexFile<T>)).catch(() => undefined);
   return results.filter((listing): listing is T => listing !== null);
 }

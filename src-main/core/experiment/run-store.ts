@@ -193,7 +193,8 @@ export class RunFolder {
     throw new CnlabError('io', `cannot read ${join(this.dir, 'run.json')}: ${(error as Error).message}`);
   }
 
-  private parseRecord(text: string): RunRecord {
+  /** run.json's text (read by the caller) as a record: valid JSON of a format this cnlab reads. */
+  parseRecord(text: string): RunRecord {
     let record: RunRecord;
     try {
       record = JSON.parse(text) as RunRecord;

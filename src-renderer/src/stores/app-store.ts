@@ -62,7 +62,7 @@ export const useAppStore = defineStore('app', () => {
   /** Shown once after opening upgraded an older workspace.yaml, until dismissed. */
   const upgradeNotice = ref<string | null>(null);
   // Shallow: each autosave's own refs carry the reactivity (a deep Map would unwrap them).
-  const autosaves = shallowReactive(new Map<string, Autosave<unknown>>());
+  const autosaves = shallowReactive(new Map<string, Autosave<never>>());
   /** Set when the demo lab has started: the Topology view opens this text, then calls clearDemoTopology. */
   const demoTopology = ref<{ name: string; text: string } | null>(null);
   /** Bumped on each "Save workspace" request (menu, Ctrl/Cmd+S) after the autosaves were flushed. */
@@ -84,7 +84,8 @@ export const useAppStore = defineStore('app', () => {
     document.title = `${save.state === 'saved' ? '' : '• '}cnlab${name ? ` — ${name}` : ''}`;
   });
 
-  function registerAutosave(area: string, autosave: Autosave<unknown>): void {
+  // Autosave<never>: any autosave fits (the registry only reads state and flushes), with no cast at the call.
+  function registerAutosave(area: string, autosave: Autosave<never>): void {
     autosaves.set(area, autosave);
   }
 

@@ -131,7 +131,7 @@ export const useExperimentsStore = defineStore('experiments', () => {
     delayMs: () => useAppStore().workspace?.settings.autosaveMs ?? 1500,
     equals: (a, b) => a.name === b.name && a.text === b.text,
   });
-  useAppStore().registerAutosave('experiment', autosave as never);
+  useAppStore().registerAutosave('experiment', autosave);
 
   async function refreshSaved(): Promise<void> {
     savedNames.value = await useLabApi().listExperiments();

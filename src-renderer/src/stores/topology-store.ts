@@ -149,7 +149,7 @@ export const useTopologyStore = defineStore('topology', () => {
     delayMs: () => useAppStore().workspace?.settings.autosaveMs ?? 1500,
     equals: (a, b) => a.name === b.name && a.text === b.text,
   });
-  useAppStore().registerAutosave('topology', autosave as never);
+  useAppStore().registerAutosave('topology', autosave);
 
   /** Replaces the whole topology with a file's text (open, demo). */
   function loadText(text: string): boolean {
