@@ -1,14 +1,16 @@
 // Bundle archives: a round trip keeps every byte; a flipped byte, an added or a missing file is named;
 // hostile archives (path traversal, absolute path, symlink, hard link, device, a huge declared size)
 // are refused before anything is written, and nothing ever lands outside the target folder.
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync, inflateRawSync } from 'node:zlib';
 import { Header, type HeaderData } from 'tar';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CnlabError } from '../errors';
-import { checksumsText, extractBundleArchive, readBundleArchive, writeBundleArchive, type BundleFile } from './bundle-archive';
+import { BundleArchiveWriter, checksumsText, extractBundleArchive, readBundleArchive, writeBundleArchive, type BundleFile } from './bundle-archive';
 
 let scratch: string;
 beforeEach(async () => {
@@ -38,6 +40,18 @@ async function hostile(name: string, entries: Buffer[][], withSums = true): Prom
   return file;
 }
 
+/** How many gzip members follow each other in `data` (cnlab's members carry the bare 10-byte header). */
+function gzipMembers(data: Buffer): number {
+  let members = 0;
+  for (let offset = 0; offset < data.length; members++) {
+    expect(data.subarray(offset, offset + 2).toString('hex')).toBe('1f8b');
+    // With info, inflate also says how many input bytes the member's deflate stream used.
+    const { engine } = inflateRawSync(data.subarray(offset + 10), { info: true }) as unknown as { engine: { bytesWritten: number } };
+    offset += 10 + engine.bytesWritten + 8;
+  }
+  return members;
+}
+
 async function refusal(promise: Promise<unknown>): Promise<CnlabError> {
   const error = await promise.then(() => null, (caught: unknown) => caught);
   expect(error).toBeInstanceOf(CnlabError);
@@ -54,6 +68,37 @@ describe('bundle archive', () => {
     const target = join(scratch, 'imported');
     expect(await extractBundleArchive(file, target)).toEqual(FILES.map((entry) => entry.path).sort());
     expect(await readFile(join(target, 'runs', '20261122-100000-compare', 'samples.jsonl'), 'utf8')).toBe(FILES[1]?.content.toString());
+  });
+
+  it('spreads a large tar over many gzip members that cnlab, tar and gzip read as one stream', async () => {
+    // Bodies that straddle the 1 MiB slices, one larger than a slice, PAX headers for long paths, empty
+    // files; half read from disk straight into the archive, half given from memory.
+    const source = join(scratch, 'source');
+    await mkdir(source);
+    const files: BundleFile[] = Array.from({ length: 400 }, (_, index) => ({
+      path: `runs/run-${index % 7}/${index % 3 === 0 ? `${'deep-name-'.repeat(11)}/` : ''}file-${index}.json`,
+      content: randomBytes(index === 123 ? 2.5 * 2 ** 20 : (index * 7919) % 9000),
+    }));
+    const writer = await BundleArchiveWriter.open(join(scratch, 'big.tar.gz'));
+    for (const [index, entry] of files.entries()) {
+      if (index % 2 === 0) {
+        writer.add(entry);
+        continue;
+      }
+      await writeFile(join(source, `${index}`), entry.content);
+      writer.addFromDisk(entry.path, join(source, `${index}`));
+      await writer.room();
+    }
+    await writer.finish();
+    const archive = join(scratch, 'big.tar.gz');
+    const read = await readBundleArchive(archive);
+    expect(read.size).toBe(files.length);
+    for (const entry of files) expect(read.get(entry.path)?.equals(entry.content), entry.path).toBe(true);
+    const listed = execFileSync('tar', ['-tzf', archive], { encoding: 'utf8', maxBuffer: 2 ** 24 }).split('\n').filter(Boolean);
+    expect(listed.sort()).toEqual([...files.map((entry) => entry.path), 'SHA256SUMS'].sort());
+    execFileSync('gzip', ['-t', archive]);
+    const members = gzipMembers(await readFile(archive));
+    expect(members).toBeGreaterThan(3);
   });
 
   it('names the file whose byte was flipped, and the one added or missing', async () => {

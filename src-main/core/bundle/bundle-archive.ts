@@ -3,11 +3,11 @@
 // files and folders, relative paths without "..", sizes within limits), verifies every checksum, and only
 // then writes anything, each file inside the target folder and nowhere else.
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
+import { closeSync, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
+import { mkdir, open, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, posix, relative, resolve, sep } from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { createGzip, type Gzip } from 'node:zlib';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
 import { Header, Pax, Parser, type ReadEntry } from 'tar';
 import { CnlabError } from '../errors';
 
@@ -56,16 +56,6 @@ export function checksumsText(files: readonly BundleFile[]): string {
     .join('');
 }
 
-function tarEntry(path: string, content: Buffer, mtime: Date): Buffer[] {
-  const data = { path, mode: 0o644, size: content.length, mtime, type: 'File' as const, uid: 0, gid: 0 };
-  const header = new Header(data);
-  const blocks: Buffer[] = [];
-  // Paths over 100 bytes need a PAX record before the header (the header keeps a truncated name).
-  if (header.encode()) blocks.push(new Pax(data).encode());
-  blocks.push(header.block as Buffer, content, Buffer.alloc((512 - (content.length % 512)) % 512));
-  return blocks;
-}
-
 async function syncFile(path: string): Promise<void> {
   const handle = await open(path, 'r');
   try {
@@ -75,76 +65,155 @@ async function syncFile(path: string): Promise<void> {
   }
 }
 
-/** Tar blocks are handed to gzip in slices of this size: one thread-pool job each, not three per file. */
+const gzipMember = promisify(gzip);
+const ZEROS = Buffer.alloc(2 * 512);
+
+/** The tar stream is compressed in slices of this size, each one thread-pool job. */
 const GZIP_SLICE = 1 << 20;
+/** Output in one piece per slice (the default 16 KB would be a dozen callbacks on the main thread). */
+const GZIP_OPTIONS = { chunkSize: GZIP_SLICE };
+/** Slices being compressed or written before room() asks the caller to wait. */
+const SLICES_IN_FLIGHT = 8;
+const TAR_BLOCK = 512;
 
 /**
- * Writes a bundle as its files come: each file is checked and hashed once when added, and compressed on the
- * thread pool while the caller reads the next; SHA256SUMS goes last. The .tar.gz appears atomically at
- * finish() (temp file beside it, fsync, rename, fsync of the folder); abort() leaves nothing behind.
+ * Writes a bundle as its files come. The tar stream is built in place in 1 MiB slices: each header is
+ * encoded into the slice and each file is read straight into it (and hashed from there), so 20,000 files
+ * cost no buffer of their own; each full slice is compressed as its own gzip member on the thread pool,
+ * several at once (one gzip stream is one core), and written in order. A multi-member .gz is plain gzip
+ * (RFC 1952): gunzip, tar -xzf and cnlab's import read it as one stream. SHA256SUMS goes last. The
+ * .tar.gz appears atomically at finish() (temp file beside it, fsync, rename, fsync of the folder);
+ * abort() leaves nothing behind.
  */
 export class BundleArchiveWriter {
   private readonly seen = new Set<string>();
   private readonly sums: { path: string; sha256: string }[] = [];
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
-  private readonly done: Promise<void>;
+  private slice = Buffer.allocUnsafe(GZIP_SLICE);
+  private used = 0;
+  /** Each slice's write, oldest first (a slice is written after the one before it). */
+  private readonly writes: Promise<void>[] = [];
+  private lastWrite: Promise<void> = Promise.resolve();
   private failure: Error | null = null;
 
   private constructor(
     private readonly file: string,
     private readonly temp: string,
-    private readonly gzip: Gzip,
+    private readonly output: FileHandle,
     private readonly mtime: Date,
-  ) {
-    this.done = pipeline(gzip, createWriteStream(temp, { flags: 'wx', mode: 0o644, highWaterMark: GZIP_SLICE })).catch((error: unknown) => {
-      this.failure = error instanceof Error ? error : new Error(String(error));
-    });
-  }
+  ) {}
 
   static async open(file: string, mtime = new Date()): Promise<BundleArchiveWriter> {
     const dir = dirname(file);
     await mkdir(dir, { recursive: true });
     const temp = join(dir, `.${basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-    return new BundleArchiveWriter(file, temp, createGzip({ chunkSize: 256 * 1024 }), mtime);
+    return new BundleArchiveWriter(file, temp, await open(temp, 'wx', 0o644), mtime);
   }
 
-  /** Adds one file (refused: a path cnlab never writes, SHA256SUMS itself, a path given twice). */
+  /** Adds one file from memory (refused: a path cnlab never writes, SHA256SUMS itself, a path given twice). */
   add(entry: BundleFile): void {
-    checkEntryPath(this.file, entry.path);
-    if (entry.path === CHECKSUMS_FILE) throw new CnlabError('internal', `${CHECKSUMS_FILE} is written by the archive itself`);
-    if (this.seen.has(entry.path)) throw new CnlabError('internal', `bundle entry ${entry.path} given twice`);
-    this.seen.add(entry.path);
+    this.header(entry.path, entry.content.length);
     this.sums.push({ path: entry.path, sha256: sha256(entry.content) });
-    this.push(tarEntry(entry.path, entry.content, this.mtime));
+    this.copy(entry.content);
+    this.pad(entry.content.length);
   }
 
-  private push(blocks: Buffer[]): void {
-    for (const block of blocks) {
-      this.pending.push(block);
-      this.pendingBytes += block.length;
+  /** Adds the file at `source` as `path`, read straight into the archive (synchronously: a run's files are small). */
+  addFromDisk(path: string, source: string): void {
+    const fd = openSync(source, 'r');
+    try {
+      const size = fstatSync(fd).size;
+      this.header(path, size);
+      const hash = createHash('sha256');
+      for (let left = size; left > 0; ) {
+        if (this.used === GZIP_SLICE) this.flush();
+        const read = readSync(fd, this.slice, this.used, Math.min(left, GZIP_SLICE - this.used), null);
+        if (read === 0) throw new CnlabError('invalid-input', `${source} shrank while it was being bundled: export again once the run has finished`);
+        hash.update(this.slice.subarray(this.used, this.used + read));
+        this.used += read;
+        left -= read;
+      }
+      this.sums.push({ path, sha256: hash.digest('hex') });
+      this.pad(size);
+    } finally {
+      closeSync(fd);
     }
-    if (this.pendingBytes >= GZIP_SLICE) this.flush();
+  }
+
+  /** Resolves once few enough slices are in flight: awaited between runs, it bounds the memory held. */
+  async room(): Promise<void> {
+    while (this.writes.length > SLICES_IN_FLIGHT) await this.writes.shift();
+    if (this.failure) throw this.failure;
+  }
+
+  /** Checks a caller's entry, then writes its header. */
+  private header(path: string, size: number): void {
+    checkEntryPath(this.file, path);
+    if (path === CHECKSUMS_FILE) throw new CnlabError('internal', `${CHECKSUMS_FILE} is written by the archive itself`);
+    if (this.seen.has(path)) throw new CnlabError('internal', `bundle entry ${path} given twice`);
+    this.seen.add(path);
+    this.writeHeader(path, size);
+  }
+
+  private writeHeader(path: string, size: number): void {
+    const data = { path, mode: 0o644, size, mtime: this.mtime, type: 'File' as const, uid: 0, gid: 0 };
+    if (GZIP_SLICE - this.used < TAR_BLOCK) this.flush();
+    // encode() leaves the fields it has no value for as they are: the slice is not zeroed (allocUnsafe).
+    this.slice.fill(0, this.used, this.used + TAR_BLOCK);
+    const header = new Header(data);
+    // encode() writes the header in place and says whether the path needed more than its 100 bytes: then a
+    // PAX record takes its place, and the header (which keeps a truncated name for old readers) follows.
+    if (header.encode(this.slice, this.used)) {
+      this.copy(new Pax(data).encode());
+      if (GZIP_SLICE - this.used < TAR_BLOCK) this.flush();
+      this.slice.fill(0, this.used, this.used + TAR_BLOCK);
+      header.encode(this.slice, this.used);
+    }
+    this.used += TAR_BLOCK;
+  }
+
+  private copy(content: Buffer): void {
+    for (let offset = 0; offset < content.length; ) {
+      if (this.used === GZIP_SLICE) this.flush();
+      const copied = content.copy(this.slice, this.used, offset, offset + Math.min(content.length - offset, GZIP_SLICE - this.used));
+      this.used += copied;
+      offset += copied;
+    }
+  }
+
+  /** Zeros up to the next 512-byte block after a body of `size` bytes. */
+  private pad(size: number): void {
+    this.copy(ZEROS.subarray(0, (TAR_BLOCK - (size % TAR_BLOCK)) % TAR_BLOCK));
   }
 
   private flush(): void {
-    if (this.pendingBytes === 0) return;
-    this.gzip.write(Buffer.concat(this.pending, this.pendingBytes));
-    this.pending = [];
-    this.pendingBytes = 0;
+    if (this.used === 0) return;
+    const compressed = gzipMember(this.slice.subarray(0, this.used), GZIP_OPTIONS);
+    this.slice = Buffer.allocUnsafe(GZIP_SLICE);
+    this.used = 0;
+    this.lastWrite = Promise.all([compressed, this.lastWrite])
+      .then(async ([member]) => {
+        if (!this.failure) await this.output.write(member);
+      })
+      .catch((error: unknown) => {
+        this.failure ??= error instanceof Error ? error : new Error(String(error));
+      });
+    this.writes.push(this.lastWrite);
   }
 
   /** Writes SHA256SUMS and the end of the archive, then puts the file in place. */
   async finish(): Promise<void> {
     try {
       const sums = [...this.sums].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)).map((sum) => `${sum.sha256}  ${sum.path}\n`).join('');
-      this.push(tarEntry(CHECKSUMS_FILE, Buffer.from(sums), this.mtime));
-      this.push([Buffer.alloc(1024)]);
+      const content = Buffer.from(sums);
+      this.writeHeader(CHECKSUMS_FILE, content.length);
+      this.copy(content);
+      this.pad(content.length);
+      this.copy(ZEROS.subarray(0, 2 * TAR_BLOCK)); // the end-of-archive marker
       this.flush();
-      this.gzip.end();
-      await this.done;
+      await this.lastWrite;
       if (this.failure) throw this.failure;
-      await syncFile(this.temp);
+      await this.output.sync();
+      await this.output.close();
       await rename(this.temp, this.file);
     } catch (error) {
       await this.abort();
@@ -155,8 +224,9 @@ export class BundleArchiveWriter {
 
   /** Drops the partial archive (the target file, if any, is untouched). */
   async abort(): Promise<void> {
-    this.gzip.destroy();
-    await this.done;
+    this.failure ??= new CnlabError('internal', 'bundle aborted');
+    await this.lastWrite;
+    await this.output.close().catch(() => undefined);
     await rm(this.temp, { force: true });
   }
 }

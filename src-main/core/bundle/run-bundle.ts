@@ -4,13 +4,13 @@
 // topology as deployed), and results.csv with each cell's statistics. The report and the charts are made
 // by the caller (extraFiles): they need the presentation layer, which core does not know.
 import { readFileSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
-import { join, relative, sep } from 'node:path';
+import { join } from 'node:path';
 import { CnlabError } from '../errors';
 import { runDetailsOf, type RunDetails } from '../experiment/experiment-service';
-import { parseSampleLines, RunStore, type RunFolder } from '../experiment/run-store';
+import { deployedStatesOf, parseSampleLines, RunStore, type RunFolder } from '../experiment/run-store';
 import { CNLAB_VERSION } from '../version';
 import { BundleArchiveWriter, type BundleFile } from './bundle-archive';
+import { addRunFolder, filesUnder, type RunFolderEntry } from './run-folder-files';
 
 export const BUNDLE_FORMAT = 1;
 
@@ -32,14 +32,6 @@ export interface BundleManifest {
     /** Per case label: the lab as captured on each host after apply (links, MTUs, offloads, qdiscs). */
     deployed: Record<string, unknown>;
   }[];
-}
-
-async function filesUnder(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true, recursive: true });
-  return entries
-    .filter((entry) => entry.isFile())
-    .map((entry) => relative(dir, join(entry.parentPath, entry.name)).split(sep).join('/'))
-    .sort();
 }
 
 const csvField = (value: string | number): string => (typeof value === 'number' ? String(value) : /[",\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value);
@@ -77,24 +69,29 @@ async function folderOpener(store: RunOpener): Promise<(runId: string) => Promis
 }
 
 interface ReadRun extends BundledRun {
-  files: { path: string; content: Buffer }[];
+  entry: RunFolderEntry;
 }
 
-/** Every file of a run folder, read once: its record and samples are parsed from the same bytes. */
+const DEPLOYED_FILE = /^deployed\/[^/]+\.json$/;
+
+/**
+ * Lists a run folder and reads what the statistics and the manifest need (record, samples, deployed labs);
+ * the same bytes go into the bundle, so its files and its results.csv agree even if the run is still going.
+ */
 async function readRun(open: Promise<RunFolder>): Promise<ReadRun> {
   const folder = await open;
-  const [deployed, paths] = await Promise.all([folder.readDeployed(), filesUnder(folder.dir)]);
-  // Synchronously: each asynchronous read is four trips through the thread pool (open, stat, read, close), which
-  // cost the main thread — the export's bottleneck — more than the read itself, and compete with gzip there.
-  const files = paths.map((path) => ({ path, content: readFileSync(join(folder.dir, ...path.split('/'))) }));
-  const text = (name: string): string => files.find((file) => file.path === name)?.content.toString('utf8') ?? '';
+  const paths = filesUnder(folder.dir);
   if (!paths.includes('run.json')) await folder.readRecord(); // says "not a cnlab run folder"
+  const known = paths.filter((path) => path === 'run.json' || path === 'samples.jsonl' || DEPLOYED_FILE.test(path)).map((path) => ({ path, content: readFileSync(join(folder.dir, ...path.split('/'))) }));
+  const text = (name: string): string => known.find((file) => file.path === name)?.content.toString('utf8') ?? '';
+  const deployed = deployedStatesOf(known.filter((file) => DEPLOYED_FILE.test(file.path)).map((file) => ({ name: file.path.slice('deployed/'.length), text: file.content.toString('utf8') })));
   const details = runDetailsOf(folder.parseRecord(text('run.json')), parseSampleLines(text('samples.jsonl')));
-  return { folder, details, deployed, files };
+  return { folder, details, deployed, entry: { dir: folder.dir, prefix: `runs/${details.record.runId}/`, paths, known } };
 }
 
-/** Hands the bundle's files for `runIds` to `add` as they are read (runs in order), and returns the manifest. */
-async function collectInto(store: RunOpener, runIds: readonly string[], { now = new Date(), extraFiles }: BundleOptions, add: (file: BundleFile) => void): Promise<BundleManifest> {
+/** Hands the bundle's runs and files for `runIds` to the writer (runs in order), and returns the manifest. */
+async function collectInto(store: RunOpener, runIds: readonly string[], { now = new Date(), extraFiles }: BundleOptions, writer: BundleArchiveWriter): Promise<BundleManifest> {
+  const add = (file: BundleFile): void => writer.add(file);
   if (runIds.length === 0) throw new CnlabError('usage', 'name at least one run to bundle (see `cnlab runs list`)');
   const manifest: BundleManifest = { bundleFormat: BUNDLE_FORMAT, cnlabVersion: CNLAB_VERSION, createdAt: now.toISOString(), runs: [] };
   const csvRows: (string | number)[][] = [];
@@ -111,7 +108,7 @@ async function collectInto(store: RunOpener, runIds: readonly string[], { now = 
   };
   for (let index = 0; index < READ_AHEAD; index++) start(index);
   for (let index = 0; index < runIds.length; index++) {
-    const { folder, details, deployed, files } = await (reads.get(index) as Promise<ReadRun>);
+    const { folder, details, deployed, entry } = await (reads.get(index) as Promise<ReadRun>);
     const { record } = details;
     reads.delete(index);
     start(index + READ_AHEAD);
@@ -121,7 +118,7 @@ async function collectInto(store: RunOpener, runIds: readonly string[], { now = 
     }
     bundled.add(record.runId);
     manifest.runs.push({ runId: record.runId, name: record.experiment.name, state: record.state, createdAt: record.createdAt, experimentFingerprint: record.fingerprint, hostMap: record.hostMap, hostFacts: record.hostFacts, toolVersions: Object.fromEntries(Object.entries(record.hostFacts).map(([host, facts]) => [host, { ...facts.tools }])), topologies: record.topologies, deployed });
-    for (const file of files) add({ path: `runs/${record.runId}/${file.path}`, content: file.content });
+    await addRunFolder(writer, entry);
     for (const cell of details.cells) {
       for (const [metric, summary] of Object.entries(cell.metrics)) {
         csvRows.push([record.runId, cell.cellId, cell.caseLabel, JSON.stringify(cell.axisValues), metric, summary.n, summary.mean, summary.median, summary.ci95?.low ?? '', summary.ci95?.high ?? '', summary.noisy ? 'yes' : 'no']);
@@ -134,19 +131,12 @@ async function collectInto(store: RunOpener, runIds: readonly string[], { now = 
   return manifest;
 }
 
-/** The bundle's files for `runIds` (each must open in `store`), and the manifest among them. */
-export async function collectRunBundle(store: RunOpener, runIds: readonly string[], options: BundleOptions = {}): Promise<{ files: BundleFile[]; manifest: BundleManifest }> {
-  const files: BundleFile[] = [];
-  const manifest = await collectInto(store, runIds, options, (file) => files.push(file));
-  return { files, manifest };
-}
-
 /** Writes the bundle as its files are read: compression runs on the thread pool meanwhile (bundle-archive.ts). */
 export async function exportRunBundle(store: RunOpener, runIds: readonly string[], outFile: string, options: BundleOptions = {}): Promise<BundleManifest> {
   const writer = await BundleArchiveWriter.open(outFile);
   let manifest: BundleManifest;
   try {
-    manifest = await collectInto(store, runIds, options, (file) => writer.add(file));
+    manifest = await collectInto(store, runIds, options, writer);
   } catch (error) {
     await writer.abort();
     throw error;

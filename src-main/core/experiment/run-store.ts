@@ -159,6 +159,20 @@ export function parseSampleLines(text: string, { skipLive = false }: { skipLive?
   return lines;
 }
 
+/** The labs as deployed, by case label, from a run's deployed/<case>.json files (name and text, sorted by name). */
+export function deployedStatesOf(files: readonly { name: string; text: string }[]): Record<string, unknown> {
+  const states: Record<string, unknown> = {};
+  for (const { name, text } of files) {
+    try {
+      const value = JSON.parse(text) as { caseLabel?: unknown };
+      states[typeof value.caseLabel === 'string' ? value.caseLabel : name.replace(/\.json$/, '')] = value;
+    } catch {
+      // Torn by a crash mid-capture: the rest of the run is still valid.
+    }
+  }
+  return states;
+}
+
 export class RunFolder {
   constructor(readonly dir: string) {}
 
@@ -243,16 +257,7 @@ export class RunFolder {
   /** Every case's captured lab (saveDeployed), by case label; unreadable files are left out. */
   async readDeployed(): Promise<Record<string, unknown>> {
     const names = (await readdir(join(this.dir, 'deployed')).catch(() => [] as string[])).filter((name) => name.endsWith('.json')).sort();
-    const states: Record<string, unknown> = {};
-    for (const name of names) {
-      try {
-        const value = JSON.parse(await readFile(join(this.dir, 'deployed', name), 'utf8')) as { caseLabel?: unknown };
-        states[typeof value.caseLabel === 'string' ? value.caseLabel : name.slice(0, -5)] = value;
-      } catch {
-        // Torn by a crash mid-capture: the rest of the run is still valid.
-      }
-    }
-    return states;
+    return deployedStatesOf(await Promise.all(names.map(async (name) => ({ name, text: await readFile(join(this.dir, 'deployed', name), 'utf8').catch(() => '') }))));
   }
 
   async saveRaw(name: string, text: string): Promise<void> {

@@ -185,12 +185,24 @@ function normalFromTail(q: number): number {
 // is accurate to ~1e-14 and avoids the log-gamma cancellation of the exact route.
 const ASYMPTOTIC_DF = 5000;
 
+/** Quantiles already computed, by "p df": every summary asks for t(0.975, n − 1) with a handful of n. */
+const quantiles = new Map<string, number>();
+const QUANTILES_KEPT = 4096;
+
 /** Quantile of Student's t: the t such that P(T ≤ t) = p, for df > 0 (Infinity gives the normal). */
 export function tQuantile(p: number, df: number): number {
   checkProbability(p);
   checkDegreesOfFreedom(df);
   if (p === 0.5) return 0;
-  return p < 0.5 ? -tFromTail(p, df) : tFromTail(1 - p, df);
+  const key = `${p} ${df}`;
+  let t = quantiles.get(key);
+  if (t === undefined) {
+    // Newton on the incomplete beta: about 10 µs, which 24,000 summaries of a 1,000-run export felt.
+    t = p < 0.5 ? -tFromTail(p, df) : tFromTail(1 - p, df);
+    if (quantiles.size >= QUANTILES_KEPT) quantiles.clear();
+    quantiles.set(key, t);
+  }
+  return t;
 }
 
 /** The t > 0 with P(T > t) = q, for 0 < q < 0.5. */
