@@ -43,7 +43,7 @@ export function cellTable(cells: readonly CellSummary[]): string {
 
 /** Launch-time breakdown per cell: the phases' medians. */
 export function launchTable(cells: readonly CellSummary[]): string | null {
-  const phases = ['launchNetnsMs', 'launchLinksMs', 'launchAddressesMs', 'launchLinkUpMs', 'launchFirstReplyMs', 'peerFirstContainerMs', 'peerExistingBlockMs', 'peerDaemonRestartMs'];
+  const phases = ['launchCreateMs', 'launchStartMs', 'launchNetnsMs', 'launchLinksMs', 'launchAddressesMs', 'launchLinkUpMs', 'launchFirstReplyMs', 'peerFirstContainerMs', 'peerExistingBlockMs', 'peerDaemonRestartMs'];
   const present = phases.filter((phase) => cells.some((cell) => cell.metrics[phase]));
   if (present.length === 0) return null;
   const rows = cells.map((cell) => [cell.cellId, ...present.map((phase) => (cell.metrics[phase] ? cell.metrics[phase].median.toFixed(2) : '-'))]);

@@ -168,6 +168,8 @@ export function cpuTable(run: RunView): ResultsTable | null {
 
 /** Launch steps in the order a container goes through them (core/workloads/launch/launch-samples.ts). */
 const LAUNCH_STEPS: [string, string][] = [
+  ['launchCreateMs', 'docker create'],
+  ['launchStartMs', 'docker start'],
   ['launchNetnsMs', 'netns'],
   ['launchLinksMs', 'links'],
   ['launchAddressesMs', 'addresses'],

@@ -105,7 +105,8 @@ export function caseTopology(spec: ExperimentSpec, entry: ModeCase, cells: reado
   return {
     v: 1,
     name: labId,
-    runtime: 'netns',
+    runtime: entry.runtime ?? 'netns',
+    ...(entry.runtime === 'docker' && spec.docker?.image ? { docker: { image: spec.docker.image } } : {}),
     backend: spec.backend,
     hosts: [...new Set([server, client])],
     addressPool: spec.addressPool,

@@ -93,20 +93,36 @@ describe('modes', () => {
       modes: ['vxlan', { mode: 'bridge', label: 'bridge-mtu', options: { mtu: 9000 }, placement: { server: 'h2', client: 'h2' } }],
     });
     expect(parsed.modes).toEqual([
-      { label: 'vxlan', mode: 'vxlan', network: { name: 'net', mode: 'vxlan', options: { vni: 42, port: 4789, mtu: 'auto', controlPlane: 'static' } }, placement: { server: 'h1', client: 'h2' } },
-      { label: 'bridge-mtu', mode: 'bridge', network: { name: 'net', mode: 'bridge', options: { mtu: 9000 } }, placement: { server: 'h2', client: 'h2' } },
+      { label: 'vxlan', mode: 'vxlan', network: { name: 'net', mode: 'vxlan', options: { vni: 42, port: 4789, mtu: 'auto', controlPlane: 'static' } }, placement: { server: 'h1', client: 'h2' }, runtime: 'netns' },
+      { label: 'bridge-mtu', mode: 'bridge', network: { name: 'net', mode: 'bridge', options: { mtu: 9000 } }, placement: { server: 'h2', client: 'h2' }, runtime: 'netns' },
     ]);
   });
 
   it('runs the baseline without a network', () => {
     const parsed = spec({ modes: ['baseline', 'macvlan'], baseline: 'baseline' });
-    expect(parsed.modes[0]).toEqual({ label: 'baseline', mode: 'baseline', network: null, placement: { server: 'h1', client: 'h2' } });
+    expect(parsed.modes[0]).toEqual({ label: 'baseline', mode: 'baseline', network: null, placement: { server: 'h1', client: 'h2' }, runtime: 'netns' });
     expect(parsed.baseline).toBe('baseline');
   });
 
   it('gives a baseline its own placement and label', () => {
     const parsed = spec({ modes: [{ mode: 'baseline', label: 'bare', placement: { server: 'h2', client: 'h1' } }] });
-    expect(parsed.modes[0]).toEqual({ label: 'bare', mode: 'baseline', network: null, placement: { server: 'h2', client: 'h1' } });
+    expect(parsed.modes[0]).toEqual({ label: 'bare', mode: 'baseline', network: null, placement: { server: 'h2', client: 'h1' }, runtime: 'netns' });
+  });
+
+  it('takes a runtime per case, labels such a case apart, and keeps netns out of the fingerprint', () => {
+    const parsed = spec({ modes: ['bridge', { mode: 'bridge', runtime: 'docker' }, { mode: 'macvlan', runtime: 'docker', label: 'mv' }] });
+    expect(parsed.modes.map((entry) => [entry.label, entry.runtime])).toEqual([
+      ['bridge', 'netns'],
+      ['bridge-docker', 'docker'],
+      ['mv', 'docker'],
+    ]);
+    expect(() => spec({ modes: [{ mode: 'baseline', runtime: 'docker' }] })).toThrow(/baseline runs without containers, so it has no runtime/);
+    // An experiment written before runtimes existed keeps its fingerprint; docker changes it.
+    const plain = spec({ modes: ['bridge'] });
+    const withoutRuntime = { ...plain, modes: plain.modes.map(({ runtime: _, ...entry }) => entry) };
+    delete (withoutRuntime as { runtime?: unknown }).runtime;
+    expect(experimentFingerprint(plain)).toBe(experimentFingerprint(withoutRuntime));
+    expect(experimentFingerprint(spec({ modes: ['bridge'], runtime: 'docker' }))).not.toBe(experimentFingerprint(plain));
   });
 
   it('refuses options on the baseline', () => {

@@ -6,7 +6,7 @@ import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { CnlabError } from '../errors';
 import { hostNameSchema } from '../hosts/host-model';
-import { networkSchema, OBJECT_NAME_PATTERN } from '../topology/topology-schema';
+import { dockerOptionsSchema, networkSchema, OBJECT_NAME_PATTERN } from '../topology/topology-schema';
 import { workloadSchema, type WorkloadParams } from '../workloads/workload-params';
 
 const label = z.string().regex(OBJECT_NAME_PATTERN, 'a label has 1-31 lower-case letters, digits or "-" and starts with a letter');
@@ -27,6 +27,8 @@ const modeEntrySchema = z
     options: z.record(z.string(), z.unknown()).optional(),
     /** This case's own placement (e.g. bridge only connects containers on one host). */
     placement: placementSchema.optional(),
+    /** This case's runtime, when it differs from the experiment's (bridge under netns next to bridge under docker). */
+    runtime: z.enum(['netns', 'docker']).optional(),
   })
   .strict();
 
@@ -44,6 +46,10 @@ export const experimentSchema = z
     hosts: z.array(hostNameSchema).min(1).max(16),
     addressPool: z.cidrv4().default('198.19.0.0/16'),
     backend: z.enum(['iproute2', 'cni']).default('iproute2'),
+    /** Who makes the cases' labs: cnlab's own namespaces (netns) or Docker (docker); a case may override it. */
+    runtime: z.enum(['netns', 'docker']).default('netns'),
+    /** runtime docker: the lab image (see the topology file's docker.image). */
+    docker: dockerOptionsSchema.optional(),
     placement: placementSchema,
     modes: modesSchema,
     workload: z.record(z.string(), z.unknown()),
@@ -96,6 +102,8 @@ export interface ModeCase {
   /** The network of the case's topology (null for the baseline). */
   network: z.infer<typeof networkSchema> | null;
   placement: Placement;
+  /** Absent in runs recorded before runtime docker existed: netns. */
+  runtime?: 'netns' | 'docker';
 }
 
 export interface ExperimentSpec extends Omit<ExperimentParsed, 'modes' | 'workload'> {
@@ -118,16 +126,19 @@ function invalid(source: string, message: string): CnlabError {
 }
 
 function normaliseMode(entry: z.infer<typeof modesSchema>[number], index: number, parsed: ExperimentParsed, source: string): ModeCase {
-  const { mode, label: name, options, placement } = typeof entry === 'string' ? { mode: entry, label: undefined, options: undefined, placement: undefined } : entry;
-  const caseLabel = name ?? mode;
+  const { mode, label: name, options, placement, runtime: own } = typeof entry === 'string' ? { mode: entry, label: undefined, options: undefined, placement: undefined, runtime: undefined } : entry;
+  const runtime = own ?? parsed.runtime;
+  // A case under another runtime than the experiment's is told apart by default: bridge vs bridge-docker.
+  const caseLabel = name ?? (own && own !== parsed.runtime ? `${mode}-${own}` : mode);
   if (mode === BASELINE_MODE) {
     if (options) throw invalid(source, `modes.${index}: the baseline runs without containers and takes no options`);
-    return { label: caseLabel, mode, network: null, placement: placement ?? parsed.placement };
+    if (own) throw invalid(source, `modes.${index}: the baseline runs without containers, so it has no runtime: remove runtime`);
+    return { label: caseLabel, mode, network: null, placement: placement ?? parsed.placement, runtime };
   }
   const network = networkSchema.safeParse({ name: 'net', mode, ...(options ? { options } : {}) });
   if (!network.success) throw new CnlabError('invalid-input', describeIssues(network.error, source, ['modes', index]));
   if (!OBJECT_NAME_PATTERN.test(caseLabel)) throw invalid(source, `modes.${index}: ${caseLabel} cannot be a label: give it a label of lower-case letters, digits or "-"`);
-  return { label: caseLabel, mode, network: network.data, placement: placement ?? parsed.placement };
+  return { label: caseLabel, mode, network: network.data, placement: placement ?? parsed.placement, runtime };
 }
 
 function checkAxes(parsed: ExperimentParsed, workload: WorkloadParams, source: string): void {
@@ -215,9 +226,16 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
-/** sha256 of the canonical JSON of the validated experiment (defaults filled in). */
+/**
+ * sha256 of the canonical JSON of the validated experiment (defaults filled in). The netns runtime, the
+ * default, is left out, so experiments written before runtime docker existed keep their fingerprints.
+ */
 export function experimentFingerprint(spec: ExperimentSpec): string {
-  return createHash('sha256').update(canonicalJson(spec)).digest('hex');
+  const { runtime, ...rest } = spec;
+  const modes = spec.modes.map(({ runtime: caseRuntime, ...entry }) => (caseRuntime === 'docker' ? { ...entry, runtime: caseRuntime } : entry));
+  return createHash('sha256')
+    .update(canonicalJson({ ...rest, ...(runtime === 'docker' ? { runtime } : {}), modes }))
+    .digest('hex');
 }
 
 /** Rebinds the file's host names to inventory hosts (`--map h1=lab-a,h2=lab-b`). */

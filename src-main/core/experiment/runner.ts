@@ -220,7 +220,7 @@ export class ExperimentRunner {
     try {
       let measurement: Measurement;
       if (cell.params.tool === 'launch') {
-        measurement = await runLaunchCase(ctx, { cell, entry, labs: this.labs, labId: caseLabId(runLabTag(context.record.runId), caseIndex), addressPool: context.record.experiment.addressPool, backend: context.record.experiment.backend });
+        measurement = await runLaunchCase(ctx, { cell, entry, labs: this.labs, labId: caseLabId(runLabTag(context.record.runId), caseIndex), addressPool: context.record.experiment.addressPool, backend: context.record.experiment.backend, ...(context.record.experiment.docker?.image ? { dockerImage: context.record.experiment.docker.image } : {}) });
       } else {
         const pattern = patternOf(context.record.experiment);
         const endpoints = caseEndpoints(entry, lab, cell, (host) => this.labs.managementAddress(host, context.record.hostFacts[host]), pattern);

@@ -159,10 +159,11 @@ export async function runPairCase(ctx: WorkloadContext, args: { cell: Cell; endp
   }
 }
 
-export function runLaunchCase(ctx: WorkloadContext, args: { cell: Cell; entry: ModeCase; labs: LabService; labId: string; addressPool: string; backend: 'iproute2' | 'cni' }): Promise<Measurement> {
+export function runLaunchCase(ctx: WorkloadContext, args: { cell: Cell; entry: ModeCase; labs: LabService; labId: string; addressPool: string; backend: 'iproute2' | 'cni'; dockerImage?: string }): Promise<Measurement> {
   const { cell, entry } = args;
   if (cell.params.tool !== 'launch') throw new CnlabError('internal', 'not a launch-time cell');
   if (!entry.network) throw new CnlabError('invalid-input', `case ${entry.label}: launch time measures a network mode; the baseline has none`);
   const peerHost = entry.placement.client !== entry.placement.server ? entry.placement.client : null;
-  return runLaunch(ctx, { params: cell.params, labs: args.labs, network: entry.network, labId: args.labId, addressPool: args.addressPool, backend: args.backend, host: entry.placement.server, peerHost });
+  const docker = entry.runtime === 'docker' ? { runtime: 'docker' as const, ...(args.dockerImage ? { dockerImage: args.dockerImage } : {}) } : {};
+  return runLaunch(ctx, { params: cell.params, labs: args.labs, network: entry.network, labId: args.labId, addressPool: args.addressPool, backend: args.backend, host: entry.placement.server, peerHost, ...docker });
 }

@@ -3,7 +3,7 @@
 
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { CnlabError } from '../errors';
 import type { ExecOptions, ExecResult, HostExecutor, Privilege } from '../exec/executor';
 import {
+  DOCKER_INFO_TEMPLATE,
   FACTS_MARKER,
   SCRATCH_NAMESPACE_PREFIX,
   buildFactsScript,
@@ -68,6 +69,188 @@ describe('buildFactsScript', () => {
     const addresses = buildFactsScript({ privileged: true }).match(/\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b/g) ?? [];
     expect(addresses.length).toBeGreaterThan(0);
     for (const address of addresses) expect(address).toMatch(/^198\.1[89]\./);
+  });
+});
+
+/**
+ * A stand-in `docker` for the script: answers like a daemon-backed client (or like one whose daemon is
+ * gone), records every call, and saves the template it was given so quoting can be checked byte for byte.
+ */
+function fakeDocker(daemon: boolean): { dir: string; calls: () => string[]; template: () => string } {
+  const dir = mkdtempSync(join(os.tmpdir(), 'cnlab-fake-docker-'));
+  const script = `#!/bin/sh
+echo "$1" >> "${dir}/calls"
+case "$1" in
+  --version) echo 'Docker version 24.0.7, build afdd53b' ;;
+  version)
+    ${daemon ? '' : 'echo "Cannot connect to the Docker daemon" >&2; exit 1'}
+    case "$3" in *APIVersion*) echo api_version=1.43 ;; *) echo 24.0.7 ;; esac ;;
+  info)
+    printf '%s' "$3" > "${dir}/template"
+    printf 'server_version=24.0.7\nswarm_state=inactive\nnetwork_drivers=bridge,host\ncomplete=yes\n' ;;
+esac
+`;
+  writeFileSync(join(dir, 'docker'), script);
+  chmodSync(join(dir, 'docker'), 0o755);
+  const read = (name: string): string => {
+    try {
+      return readFileSync(join(dir, name), 'utf8');
+    } catch {
+      return '';
+    }
+  };
+  return { dir, calls: () => read('calls').split('\n').filter(Boolean), template: () => read('template') };
+}
+
+function runScriptWith(path: string): string {
+  const result = spawnSync('sh', ['-s'], {
+    input: buildFactsScript({ privileged: false }),
+    encoding: 'utf8',
+    env: { ...process.env, PATH: `${path}:${process.env.PATH ?? ''}` },
+    timeout: 60_000,
+  });
+  return result.stdout;
+}
+
+describe('the docker-info section of the script', () => {
+  it('is present after the docker server check and carries the template', () => {
+    const script = buildFactsScript({ privileged: false });
+    expect(script).toContain('cnlab_sec docker-info');
+    expect(script.indexOf('cnlab_sec docker-info')).toBeGreaterThan(script.indexOf('cnlab_sec tool:docker-server'));
+    expect(script).toContain("docker version --format 'api_version={{.Server.APIVersion}}'");
+    expect(script).toContain('{{join .Plugins.Network ","}}');
+    expect(buildFactsScript({ privileged: true })).toContain('cnlab_sec docker-info');
+  });
+
+  it('hands docker info the template unchanged and the parser what it printed', () => {
+    const docker = fakeDocker(true);
+    try {
+      const facts = parseHostFactsOutput(runScriptWith(docker.dir), UNPRIVILEGED);
+      expect(docker.template()).toBe(DOCKER_INFO_TEMPLATE);
+      expect(facts.tools.dockerServer).toBe('24.0.7');
+      expect(facts.docker).toMatchObject({ serverVersion: '24.0.7', apiVersion: '1.43', networkDrivers: ['bridge', 'host'] });
+    } finally {
+      rmSync(docker.dir, { recursive: true, force: true });
+    }
+  });
+
+  it('does not ask for engine facts when the daemon did not answer', () => {
+    const docker = fakeDocker(false);
+    try {
+      const facts = parseHostFactsOutput(runScriptWith(docker.dir), UNPRIVILEGED);
+      expect(docker.calls()).toEqual(['--version', 'version']);
+      expect(facts.tools.docker).toBe('24.0.7');
+      expect(facts.tools.dockerServer).toBeNull();
+      expect(facts.docker).toBeNull();
+    } finally {
+      rmSync(docker.dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('parseHostFactsOutput on the docker-info section', () => {
+  /** The captured sections end where the next tool's began: close them as a whole run would. */
+  const dockerFixture = (name: string): string => `${FACTS_MARKER}begin 1\n${fixture(name)}\n${FACTS_MARKER}end\n`;
+  /** These outputs lack the other sections on purpose: only what is said about Docker matters here. */
+  const dockerWarnings = (warnings: readonly string[]): string[] => warnings.filter((warning) => /docker/i.test(warning));
+
+  it('reads an active swarm manager (docker-swarm-manager.out)', () => {
+    const facts = parseHostFactsOutput(dockerFixture('docker-swarm-manager.out'), PRIVILEGED);
+    expect(dockerWarnings(facts.warnings)).toEqual([]);
+    expect(facts.tools.dockerServer).toBe('20.10.24+dfsg1');
+    expect(facts.docker).toEqual({
+      serverVersion: '20.10.24+dfsg1',
+      apiVersion: '1.41',
+      storageDriver: 'overlay2',
+      cgroupDriver: 'cgroupfs',
+      cgroupVersion: '1',
+      swarm: { state: 'active', nodeId: 'blntidfrnzf65duh70ckapxpt', controlAvailable: true, managers: 1, nodes: 1 },
+      networkDrivers: ['bridge', 'host', 'ipvlan', 'macvlan', 'null', 'overlay'],
+      defaultAddressPools: [{ base: '198.19.0.0/16', size: 24 }],
+    });
+  });
+
+  it('reads a daemon outside any swarm (docker-inactive.out), without counts it does not know', () => {
+    const facts = parseHostFactsOutput(dockerFixture('docker-inactive.out'), PRIVILEGED);
+    expect(dockerWarnings(facts.warnings)).toEqual([]);
+    expect(facts.docker?.swarm).toEqual({ state: 'inactive', nodeId: null, controlAvailable: false, managers: null, nodes: null });
+    expect(facts.docker?.serverVersion).toBe('20.10.24+dfsg1');
+  });
+
+  it('reads no pools when none are configured, and a pool with an IPv6 base', () => {
+    const lines = 'server_version=27.0.1\nswarm_state=inactive\ncomplete=yes';
+    expect(parseHostFactsOutput(output({ 'docker-info': lines }), UNPRIVILEGED).docker?.defaultAddressPools).toEqual([]);
+    const v6 = parseHostFactsOutput(output({ 'docker-info': `${lines}\npool=fd00:dead::/48 64\npool=10.10.0.0/16 24` }), UNPRIVILEGED);
+    expect(v6.docker?.defaultAddressPools).toEqual([
+      { base: 'fd00:dead::/48', size: 64 },
+      { base: '10.10.0.0/16', size: 24 },
+    ]);
+  });
+
+  it.each([
+    ['no daemon: the section is empty', { 'tool:docker-server': '', 'docker-info': '' }],
+    ['no section at all (facts from an older script or a cut run)', {}],
+    // What a client prints when it fills the template from an empty struct because no daemon answered.
+    ['a template filled without a daemon', { 'docker-info': 'server_version=\nstorage_driver=\nswarm_state=\nnetwork_drivers=\ncomplete=yes' }],
+  ])('reports no engine when %s', (_case, sections) => {
+    const facts = parseHostFactsOutput(output(sections), UNPRIVILEGED);
+    expect(facts.docker).toBeNull();
+    expect(dockerWarnings(facts.warnings)).toEqual([]);
+  });
+
+  it('turns garbage into null without throwing', () => {
+    const garbage = 'x=\n=y\n\u0000\u00ff\ufffd\nserver_version=<no value>\n}}}\ntemplate: :1:17: executing "" at <.ServerVersion>\npool=lots\n';
+    const facts = parseHostFactsOutput(output({ 'tool:docker-server': garbage, 'docker-info': garbage }), UNPRIVILEGED);
+    expect(facts.docker).toBeNull();
+    expect(facts.tools.dockerServer).toBeNull();
+    expect(hostFactsSchema.safeParse(facts).success).toBe(true);
+  });
+
+  it('keeps what it can read of a daemon that answered with odd values', () => {
+    const odd = [
+      'server_version=25.0.3',
+      'api_version=one',
+      'storage_driver=over lay',
+      'cgroup_driver=systemd',
+      'cgroup_version=two',
+      'swarm_state=Active!',
+      'swarm_node_id=../../etc',
+      'swarm_control_available=yes',
+      'swarm_managers=-1',
+      'network_drivers=bridge,,bridge, host ,a b,weaveworks/net-plugin:2.8.1',
+      'pool=198.19.0.0/16/24',
+      'pool=300.1.1.1/8 24',
+      'pool=10.0.0.0/8 33',
+      'pool=10.0.0.0/8 24',
+      'complete=yes',
+    ].join('\n');
+    const facts = parseHostFactsOutput(output({ 'docker-info': odd }), UNPRIVILEGED);
+    expect(facts.docker).toEqual({
+      serverVersion: '25.0.3',
+      apiVersion: null,
+      storageDriver: null,
+      cgroupDriver: 'systemd',
+      cgroupVersion: null,
+      swarm: { state: 'unknown', nodeId: null, controlAvailable: false, managers: null, nodes: null },
+      networkDrivers: ['bridge', 'host', 'weaveworks/net-plugin:2.8.1'],
+      defaultAddressPools: [{ base: '10.0.0.0/8', size: 24 }],
+    });
+    expect(hostFactsSchema.safeParse(facts).success).toBe(true);
+  });
+
+  it('warns when an older client stopped at a field it lacks, and keeps the lines before it', () => {
+    // A 19.03 client has no CgroupVersion: text/template prints up to the failing action, then stops.
+    const cut = 'server_version=19.03.15\nstorage_driver=overlay2\nswarm_state=inactive\nnetwork_drivers=bridge,host\ncgroup_version=';
+    const facts = parseHostFactsOutput(output({ 'docker-info': cut }), UNPRIVILEGED);
+    expect(facts.docker).toMatchObject({ serverVersion: '19.03.15', storageDriver: 'overlay2', cgroupVersion: null, defaultAddressPools: [] });
+    expect(facts.warnings.join('\n')).toContain('older docker client lacks a field');
+  });
+
+  it('still reads facts saved before the probe asked the daemon', () => {
+    const facts: Record<string, unknown> = { ...parseHostFactsOutput(dockerFixture('docker-inactive.out'), PRIVILEGED) };
+    delete facts.docker;
+    const parsed = hostFactsSchema.parse(facts);
+    expect(parsed.docker).toBeUndefined();
   });
 });
 

@@ -9,6 +9,7 @@ import { quoteShellArg, sh } from '../shell/quote';
 import {
   KERNEL_FEATURES,
   hostFactsSchema,
+  type DockerFacts,
   type FeatureSupport,
   type HostFacts,
   type KernelFeature,
@@ -165,6 +166,30 @@ fi
 for cnlab_m in $(echo "$cnlab_mods" | tr '|' ' '); do [ -d "/sys/module/$cnlab_m" ] && echo "loaded=$cnlab_m"; done
 `;
 
+/**
+ * `docker info --format` template of the docker-info section: one key=value line per fact. The template
+ * runs against the client's own copy of the info struct, so a field an older client lacks stops it there
+ * (partial output stays printed): long-standing fields come first, the newest ones (CgroupVersion is
+ * 20.10's) last, and `complete=yes` tells a finished run from a cut one.
+ * A pool's base is already a CIDR, hence the space before its size.
+ */
+export const DOCKER_INFO_TEMPLATE = [
+  'server_version={{.ServerVersion}}',
+  'storage_driver={{.Driver}}',
+  'cgroup_driver={{.CgroupDriver}}',
+  'swarm_state={{.Swarm.LocalNodeState}}',
+  'swarm_node_id={{.Swarm.NodeID}}',
+  'swarm_control_available={{.Swarm.ControlAvailable}}',
+  'swarm_managers={{.Swarm.Managers}}',
+  'swarm_nodes={{.Swarm.Nodes}}',
+  'network_drivers={{join .Plugins.Network ","}}',
+  'cgroup_version={{.CgroupVersion}}',
+  '{{range .DefaultAddressPools}}pool={{.Base}} {{.Size}}',
+  '{{end}}complete=yes',
+].join('\n');
+
+const DOCKER_INFO_ARG = quoteShellArg(DOCKER_INFO_TEMPLATE);
+
 // Versions only: every tool is asked for its version and nothing else, each under a timeout.
 const SCRIPT_TOOLS = `
 cnlab_tool() { _cnlab_name=$1; shift; cnlab_sec "tool:$_cnlab_name"; if cnlab_has "$1"; then cnlab_t 5 "$@" 2>&1 | head -n 5; else echo '@missing'; fi; }
@@ -179,7 +204,17 @@ cnlab_tool iptables iptables --version
 cnlab_tool docker docker --version
 # The server part needs a daemon; one that does not answer in 3 s counts as absent.
 cnlab_sec tool:docker-server
-cnlab_has docker && cnlab_t 3 docker version --format '{{.Server.Version}}' 2>/dev/null | head -n 2
+cnlab_dockerd=
+cnlab_has docker && cnlab_dockerd=$(cnlab_t 3 docker version --format '{{.Server.Version}}' 2>/dev/null | head -n 2)
+[ -n "$cnlab_dockerd" ] && printf '%s\\n' "$cnlab_dockerd"
+# Engine facts are asked only of a daemon that just answered, so a hung one costs 3 s once, not three times.
+cnlab_sec docker-info
+case $cnlab_dockerd in
+  [0-9]*)
+    cnlab_t 3 docker version --format 'api_version={{.Server.APIVersion}}' 2>/dev/null | head -n 1
+    cnlab_t 3 docker info --format ${DOCKER_INFO_ARG} 2>/dev/null | head -n 64
+    ;;
+esac
 if cnlab_has bird; then cnlab_tool bird bird --version; else cnlab_tool bird birdc --version; fi
 cnlab_tool etcd etcd --version
 
@@ -794,6 +829,67 @@ function parseTools(sections: Sections): ToolVersions {
   };
 }
 
+/** Driver and plugin names as Docker prints them, e.g. overlay2, systemd, or a managed plugin's `vendor/name:tag`. */
+const DOCKER_NAME = /^[\w.+:@/-]{1,100}$/;
+
+/**
+ * Reads the docker-info section. null when no daemon answered: the section is empty then, or (a client
+ * that prints its template against an empty struct) carries no server version.
+ */
+function parseDockerInfo(lines: readonly string[] | undefined, warnings: string[]): DockerFacts | null {
+  const kv = keyValues(lines);
+  const serverVersion = first(kv, 'server_version');
+  if (!serverVersion || !/^\d[\w.+~-]*$/.test(serverVersion)) return null;
+  const name = (key: string): string | null => {
+    const value = first(kv, key);
+    return value && DOCKER_NAME.test(value) ? value : null;
+  };
+  const apiVersion = first(kv, 'api_version');
+  const cgroupVersion = first(kv, 'cgroup_version');
+  const state = first(kv, 'swarm_state');
+  const nodeId = first(kv, 'swarm_node_id');
+  const controlAvailable = first(kv, 'swarm_control_available') === 'true';
+
+  const networkDrivers: string[] = [];
+  for (const driver of (first(kv, 'network_drivers') ?? '').split(',')) {
+    const trimmed = driver.trim();
+    if (DOCKER_NAME.test(trimmed) && !networkDrivers.includes(trimmed)) networkDrivers.push(trimmed);
+  }
+
+  const defaultAddressPools: DockerFacts['defaultAddressPools'] = [];
+  for (const line of kv.get('pool') ?? []) {
+    const match = /^\s*(\S+)\/(\d{1,3})\s+(\d{1,3})\s*$/.exec(line);
+    if (!match?.[1] || !match[2] || !match[3]) continue;
+    const family = isIP(match[1]);
+    const prefix = Number(match[2]);
+    const size = Number(match[3]);
+    const maxBits = family === 4 ? 32 : 128;
+    if (family === 0 || prefix > maxBits || size < 1 || size > maxBits) continue;
+    defaultAddressPools.push({ base: `${match[1]}/${prefix}`, size });
+  }
+
+  if (first(kv, 'complete') !== 'yes') {
+    warnings.push('`docker info` stopped before the end of its template (an older docker client lacks a field it asks for, e.g. the cgroup version before 20.10): the Docker facts after that field are missing');
+  }
+  return {
+    serverVersion: clip(serverVersion, 100),
+    apiVersion: apiVersion && /^\d+\.\d+$/.test(apiVersion) ? apiVersion : null,
+    storageDriver: name('storage_driver'),
+    cgroupDriver: name('cgroup_driver'),
+    cgroupVersion: cgroupVersion && /^\d{1,2}$/.test(cgroupVersion) ? cgroupVersion : null,
+    swarm: {
+      state: state && /^[a-z]{1,32}$/.test(state) ? state : 'unknown',
+      nodeId: nodeId && /^[a-z0-9]{1,100}$/i.test(nodeId) ? nodeId : null,
+      controlAvailable,
+      // A worker or a node outside a swarm prints 0 for both counts without knowing them.
+      managers: controlAvailable ? toInt(first(kv, 'swarm_managers')) : null,
+      nodes: controlAvailable ? toInt(first(kv, 'swarm_nodes')) : null,
+    },
+    networkDrivers,
+    defaultAddressPools,
+  };
+}
+
 function parsePrivilege(lines: readonly string[] | undefined, context: ParseFactsContext): HostFacts['privilege'] {
   const kv = keyValues(lines);
   const uid = toInt(first(kv, 'uid'));
@@ -875,6 +971,7 @@ export function parseHostFactsOutput(output: string, context: ParseFactsContext)
     management,
     kernelFeatures: decideFeatures(trial, config, modules, release),
     tools: parseTools(sections),
+    docker: parseDockerInfo(sections.get('docker-info'), warnings),
     cniPluginsDir,
     cniPlugins,
     privilege: parsePrivilege(sections.get('identity'), context),

@@ -75,6 +75,33 @@ export const toolVersionsSchema = z.object({
   etcd: version,
 });
 
+const dockerName = z.string().min(1).max(100).nullable();
+
+/** What the Docker daemon said about itself; saved only when a daemon answered. */
+export const dockerFactsSchema = z.object({
+  serverVersion: dockerName,
+  /** The highest Engine API version the daemon speaks. */
+  apiVersion: dockerName,
+  storageDriver: dockerName,
+  /** cgroupfs or systemd: containers' cgroups live where this driver puts them. */
+  cgroupDriver: dockerName,
+  cgroupVersion: dockerName,
+  swarm: z.object({
+    /** Docker's LocalNodeState: inactive, pending, active, error, locked; 'unknown' when unreadable. */
+    state: z.string().min(1).max(32),
+    nodeId: z.string().min(1).max(100).nullable(),
+    /** True on a manager: only a manager can create overlay networks or count the cluster. */
+    controlAvailable: z.boolean(),
+    /** Counted by managers only; null elsewhere, where the daemon reports 0 without knowing. */
+    managers: z.number().int().nonnegative().nullable(),
+    nodes: z.number().int().nonnegative().nullable(),
+  }),
+  /** Network drivers the daemon offers, e.g. bridge, host, ipvlan, macvlan, null, overlay. */
+  networkDrivers: z.array(z.string().min(1).max(100)),
+  /** Where the daemon carves its bridge networks from: each base CIDR is split into subnets of `size` bits. */
+  defaultAddressPools: z.array(z.object({ base: z.string().min(1).max(64), size: z.number().int().min(1).max(128) })),
+});
+
 export const hostFactsSchema = z.object({
   factsVersion: z.literal(1),
   probedAt: z.iso.datetime(),
@@ -116,6 +143,8 @@ export const hostFactsSchema = z.object({
   }),
   kernelFeatures: z.record(kernelFeatureSchema, featureSupportSchema),
   tools: toolVersionsSchema,
+  /** null: no docker, or no daemon answered. Absent in facts saved before the probe asked the daemon. */
+  docker: dockerFactsSchema.nullable().optional(),
   cniPluginsDir: z.string().nullable(),
   cniPlugins: z.array(z.string()),
   privilege: z.object({
@@ -132,4 +161,5 @@ export type FeatureSupport = z.infer<typeof featureSupportSchema>;
 export type Nic = z.infer<typeof nicSchema>;
 export type Virtualization = z.infer<typeof virtualizationSchema>;
 export type ToolVersions = z.infer<typeof toolVersionsSchema>;
+export type DockerFacts = z.infer<typeof dockerFactsSchema>;
 export type HostFacts = z.infer<typeof hostFactsSchema>;

@@ -194,6 +194,16 @@ function precheck(plan: HostPlan, delimiter: string): string[] {
       `if [ -n "$taken" ]; then printf 'already exist on this host, not created by this apply: %s\n' "$taken" > "$err"; fail precheck; fi`,
     );
   }
+  const dockerNames = plan.steps.flatMap((step) => step.creates.filter((entry) => entry.kind === 'docker-container' || entry.kind === 'docker-network').map((entry) => entry.name));
+  if (dockerNames.length > 0) {
+    lines.push(
+      `cat > "$lab/planned-docker-names" <<'${delimiter}'`,
+      ...dockerNames,
+      delimiter,
+      `taken=$({ docker ps -a --format '{{.Names}}' 2>/dev/null; docker network ls --format '{{.Name}}' 2>/dev/null; } | grep -Fx -f "$lab/planned-docker-names" | head -n 5 | tr '\n' ' ')`,
+      `if [ -n "$taken" ]; then printf 'Docker objects already exist on this host, not created by this apply: %s\n' "$taken" > "$err"; fail precheck; fi`,
+    );
+  }
   const devices = plan.steps.flatMap((step) => step.creates.filter((entry) => entry.kind === 'qdisc').map((entry) => entry.name));
   for (const device of devices) {
     const dev = quoteShellArg(device);

@@ -2,7 +2,7 @@
 // tagged object is left), status, and sweep (find leftovers of crashed runs by tag). They work from
 // what is on the host, never from the topology file, so a lost or edited file still cleans up.
 import { quoteShellArg } from '../shell/quote';
-import { LEDGER_ROOT, LINK_ALIAS_PREFIX, NETNS_PREFIX, type LabNames } from './naming';
+import { DOCKER_LAB_LABEL as LAB_LABEL, LEDGER_ROOT, LINK_ALIAS_PREFIX, NETNS_PREFIX, type LabNames } from './naming';
 
 export const MARK_UNDONE = '@@cnlab-undone';
 export const MARK_LEFT = '@@cnlab-left';
@@ -41,6 +41,11 @@ function leftoversFunction(): string {
     // Daemons of the control planes (etcd, BIRD, watch agent) run from the lab's folder. The pattern is
     // read from stdin so that grep's own command line does not match it.
     `  printf '%s\\n' "${LEDGER_ROOT}/$lab/" | grep -lsF -f - /proc/[0-9]*/cmdline 2>/dev/null | sed 's|^/proc/||; s|/cmdline$||' | sed "s/^/${MARK_LEFT} process /"`,
+    // runtime docker: containers and networks by the lab's label (none where Docker is absent or down).
+    '  if command -v docker >/dev/null 2>&1; then',
+    `    docker ps -a --filter "label=${LAB_LABEL}=$lab" --format '{{.Names}}' 2>/dev/null | sed "s/^/${MARK_LEFT} docker-container /"`,
+    `    docker network ls --filter "label=${LAB_LABEL}=$lab" --format '{{.Name}}' 2>/dev/null | sed "s/^/${MARK_LEFT} docker-network /"`,
+    '  fi',
     '  true',
     '}',
   ].join('\n');
@@ -150,6 +155,19 @@ export function renderSweepScript(dryRun: boolean): string {
     `  [ ${dryRun ? 1 : 0} = 1 ] || ip link del "$link" 2>/dev/null`,
     '  swept link "$link"',
     'done',
+    // runtime docker: labelled containers, then networks, of labs that have no ledger.
+    'if command -v docker >/dev/null 2>&1; then',
+    `  docker ps -a --filter label=${LAB_LABEL} --format '{{.Names}} {{.Label "${LAB_LABEL}"}}' 2>/dev/null | while read -r name lab; do`,
+    `    [ -n "$lab" ] && [ -d ${LEDGER_ROOT}/"$lab" ] && continue`,
+    `    [ ${dryRun ? 1 : 0} = 1 ] || docker rm -f "$name" >/dev/null 2>&1`,
+    '    swept docker-container "$name"',
+    '  done',
+    `  docker network ls --filter label=${LAB_LABEL} --format '{{.Name}} {{.Label "${LAB_LABEL}"}}' 2>/dev/null | while read -r name lab; do`,
+    `    [ -n "$lab" ] && [ -d ${LEDGER_ROOT}/"$lab" ] && continue`,
+    `    [ ${dryRun ? 1 : 0} = 1 ] || docker network rm "$name" >/dev/null 2>&1`,
+    '    swept docker-network "$name"',
+    '  done',
+    'fi',
     'exit 0',
     '',
   ].join('\n');

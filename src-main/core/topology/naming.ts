@@ -8,6 +8,8 @@ export const MAX_IFNAME = 15;
 export const LINK_ALIAS_PREFIX = 'cnlab:';
 export const NETNS_PREFIX = 'cnl-';
 export const LEDGER_ROOT = '/run/cnlab';
+/** runtime docker: the label every Docker object of a lab carries, cnlab.lab=<lab id>. */
+export const DOCKER_LAB_LABEL = 'cnlab.lab';
 
 function shortHash(text: string, length: number): string {
   return createHash('sha256').update(text).digest('hex').slice(0, length);

@@ -8,13 +8,21 @@
  */
 export type StepPhase = 'host' | 'netns' | 'links' | 'addresses' | 'link-up' | 'routes' | 'nat' | 'control-plane' | 'shaping' | 'first-reply'
   /** backend cni: a container's plugin runs (CNI ADD), which make its links, addresses and routes at once. */
-  | 'cni';
+  | 'cni'
+  /** runtime docker: `docker create` (the container and its first network endpoint) and `docker start`. */
+  | 'container-create'
+  | 'container-start';
 
 export type LedgerKind = 'netns' | 'link' | 'nft-table' | 'route' | 'neigh' | 'fdb' | 'sysctl' | 'process' | 'file' | 'qdisc'
   /** backend cni: one plugin ADD; its undo runs the same plugin with CNI_COMMAND=DEL and the same config. */
   | 'cni'
   /** controlPlane etcd: one exact key cnlab wrote into the lab's etcd (never a prefix). */
-  | 'etcd-key';
+  | 'etcd-key'
+  /** runtime docker: a container or network labelled with the lab id; its undo removes it only while it carries the label. */
+  | 'docker-container'
+  | 'docker-network'
+  /** A host where Docker runs: an ACCEPT rule for a lab bridge in Docker's DOCKER-USER chain (modes/bridge.ts). */
+  | 'iptables-rule';
 
 /**
  * One object cnlab creates on a host. `undo` is one line of sh that removes it and is harmless when

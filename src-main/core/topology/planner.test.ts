@@ -152,12 +152,26 @@ describe('bridge mode', () => {
       id: 'net/br',
       phase: 'host',
       description: `bridge ${br} for network br, gateway 198.19.0.1`,
-      creates: [{ kind: 'link', name: br, undo: `ip link del ${br}` }],
+      creates: [
+        { kind: 'link', name: br, undo: `ip link del ${br}` },
+        // Where Docker runs, its FORWARD DROP would stop the bridge's frames: accepted in DOCKER-USER.
+        { kind: 'iptables-rule', name: `DOCKER-USER -i ${br}`, undo: `iptables -w -D DOCKER-USER -i ${br} -j ACCEPT 2>/dev/null; true` },
+        { kind: 'iptables-rule', name: `DOCKER-USER -o ${br}`, undo: `iptables -w -D DOCKER-USER -o ${br} -j ACCEPT 2>/dev/null; true` },
+      ],
       run: [
         {
           kind: 'ip-batch',
           netns: null,
           lines: [`link add ${br} mtu 1400 type bridge`, `link set dev ${br} alias cnlab:lab`, `addr add 198.19.0.1/24 dev ${br}`, `link set ${br} up`],
+        },
+        {
+          kind: 'shell',
+          text: [
+            'if command -v iptables >/dev/null 2>&1 && iptables -w -n -L DOCKER-USER >/dev/null 2>&1; then',
+            `  iptables -w -I DOCKER-USER -i ${br} -j ACCEPT &&`,
+            `  iptables -w -I DOCKER-USER -o ${br} -j ACCEPT`,
+            'fi',
+          ].join('\n'),
         },
       ],
     });

@@ -29,6 +29,7 @@ import { expectations } from './modes/reachability';
 import { routedHostSteps, routedInterface } from './modes/routed';
 import { containerShapingStep, shapingFeatures, underlayShapingSteps } from './modes/shaping';
 import { firstReplyStep } from './modes/first-reply';
+import { dockerContainer, dockerHostSteps, dockerProblems } from './docker/docker-plan';
 import type { HostPlan, LabPlan, PlannedContainer, PlannedInterface, PlanStep, StepCommand } from './plan';
 import type { NetworkSpec, TopologySpec } from './topology-schema';
 import { factProblems, MODE_FEATURES, structureProblems } from './validate';
@@ -59,29 +60,13 @@ export function planLab(spec: TopologySpec, context: PlanContext): LabPlan {
   const problems = factProblems(model, hosts);
   const ipam = allocateAddresses(ipamRequest(model, hosts));
   problems.push(...ipam.problems);
-  problems.push(...cniProblems(model, hosts, problems.length === 0 ? { model, hosts, ipam: ipam.networks } : null));
+  const docker = spec.runtime === 'docker';
+  if (docker) problems.push(...dockerProblems(model, hosts));
+  else problems.push(...cniProblems(model, hosts, problems.length === 0 ? { model, hosts, ipam: ipam.networks } : null));
   if (problems.length > 0) throw refusal(problems);
 
   const inputs: PlanInputs = { model, hosts, ipam: ipam.networks };
-  const steps = new Map<string, PlanStep[]>(spec.hosts.map((host) => [host, [...withCniHostSteps(inputs, host, hostLevelSteps(inputs, host)), ...underlayShapingSteps(inputs, host)]]));
-  const planned = new Map<string, PlannedContainer>();
-  for (const container of model.containers) {
-    if (container.shareNetnsWith !== null) continue;
-    const result = planContainer(inputs, container);
-    // After link-up: shaping, then (timed applies) the first ping reply, which the shaping affects.
-    const shaping = containerShapingStep(inputs, result.planned);
-    const firstReply = context.measureFirstReply ? firstReplyStep(inputs, result.planned, [...planned.values()]) : null;
-    planned.set(container.name, result.planned);
-    steps.get(container.host)?.push(...result.steps, ...(shaping ? [shaping] : []), ...(firstReply ? [firstReply] : []));
-  }
-  // Dynamic control planes: /32 announcements and the waits for convergence come after every container.
-  for (const host of spec.hosts) steps.get(host)?.push(...controlPlaneFinalSteps(inputs, host));
-  const containers = model.containers.map((container) => {
-    if (container.shareNetnsWith === null) return planned.get(container.name) as PlannedContainer;
-    const owner = planned.get(container.shareNetnsWith);
-    if (!owner) throw new Error(`internal: container ${container.name} shares with unplanned ${container.shareNetnsWith}`);
-    return sharingContainer(container, owner);
-  });
+  const { steps, containers } = docker ? planDockerContainers(inputs, context) : planNetnsContainers(inputs, context);
 
   const hostPlans: HostPlan[] = spec.hosts.map((host) => ({ host, steps: steps.get(host) ?? [] }));
   for (const hostPlan of hostPlans) {
@@ -99,6 +84,53 @@ export function planLab(spec: TopologySpec, context: PlanContext): LabPlan {
     expectations: expectations(model, containers),
     ...controlPlanesField(inputs),
   };
+}
+
+interface PlannedContainers {
+  steps: Map<string, PlanStep[]>;
+  containers: PlannedContainer[];
+}
+
+function planNetnsContainers(inputs: PlanInputs, context: PlanContext): PlannedContainers {
+  const { model } = inputs;
+  const steps = new Map<string, PlanStep[]>(model.spec.hosts.map((host) => [host, [...withCniHostSteps(inputs, host, hostLevelSteps(inputs, host)), ...underlayShapingSteps(inputs, host)]]));
+  const planned = new Map<string, PlannedContainer>();
+  for (const container of model.containers) {
+    if (container.shareNetnsWith !== null) continue;
+    const result = planContainer(inputs, container);
+    // After link-up: shaping, then (timed applies) the first ping reply, which the shaping affects.
+    const shaping = containerShapingStep(inputs, result.planned);
+    const firstReply = context.measureFirstReply ? firstReplyStep(inputs, result.planned, [...planned.values()]) : null;
+    planned.set(container.name, result.planned);
+    steps.get(container.host)?.push(...result.steps, ...(shaping ? [shaping] : []), ...(firstReply ? [firstReply] : []));
+  }
+  // Dynamic control planes: /32 announcements and the waits for convergence come after every container.
+  for (const host of model.spec.hosts) steps.get(host)?.push(...controlPlaneFinalSteps(inputs, host));
+  const containers = model.containers.map((container) => {
+    if (container.shareNetnsWith === null) return planned.get(container.name) as PlannedContainer;
+    const owner = planned.get(container.shareNetnsWith);
+    if (!owner) throw new Error(`internal: container ${container.name} shares with unplanned ${container.shareNetnsWith}`);
+    return sharingContainer(container, owner);
+  });
+  return { steps, containers };
+}
+
+/** Docker containers: owners first, in topology order, then the containers that join an owner's namespace. */
+function planDockerContainers(inputs: PlanInputs, context: PlanContext): PlannedContainers {
+  const { model } = inputs;
+  const steps = new Map<string, PlanStep[]>(model.spec.hosts.map((host) => [host, [...dockerHostSteps(inputs, host), ...underlayShapingSteps(inputs, host)]]));
+  const planned = new Map<string, PlannedContainer>();
+  const owners = model.containers.filter((container) => container.shareNetnsWith === null);
+  const sharers = model.containers.filter((container) => container.shareNetnsWith !== null);
+  for (const container of [...owners, ...sharers]) {
+    const owner = container.shareNetnsWith === null ? null : (planned.get(container.shareNetnsWith) ?? null);
+    if (container.shareNetnsWith !== null && !owner) throw new Error(`internal: container ${container.name} shares with unplanned ${container.shareNetnsWith}`);
+    const result = dockerContainer(inputs, container, owner);
+    const firstReply = context.measureFirstReply && !owner ? firstReplyStep(inputs, result.planned, [...planned.values()]) : null;
+    planned.set(container.name, result.planned);
+    steps.get(container.host)?.push(...result.steps, ...(firstReply ? [firstReply] : []));
+  }
+  return { steps, containers: model.containers.map((container) => planned.get(container.name) as PlannedContainer) };
 }
 
 function controlPlanesField(inputs: PlanInputs): Pick<LabPlan, 'controlPlanes'> {

@@ -228,11 +228,25 @@ export const containerSchema = z
   .refine((c) => !(c.shareNetnsWith && c.networks.length > 0), { message: 'a container that shares a namespace has no networks of its own' })
   .refine((c) => !(c.shareNetnsWith && c.count), { message: 'a container that shares a namespace cannot have a count' });
 
+/** runtime docker's options, shared with the experiment file. */
+export const dockerOptionsSchema = z
+  .object({
+    /** The image lab containers run; it must be on each host (cnlab never pulls). Unset: cnlab builds one from each host's own tools. */
+    image: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9._/:@-]{0,199}$/, 'an image is a reference such as "cnlab-lab:1" or "registry.local/tools@sha256:…" (lower case)')
+      .optional(),
+  })
+  .strict();
+
 export const topologySchema = z
   .object({
     v: z.literal(1),
     name: objectName.max(20),
-    runtime: z.enum(['netns']).default('netns'),
+    /** netns: cnlab's own namespaces and links; docker: Docker containers and networks (docker/docker-plan.ts). */
+    runtime: z.enum(['netns', 'docker']).default('netns'),
+    /** runtime docker only. */
+    docker: dockerOptionsSchema.optional(),
     backend: z.enum(['iproute2', 'cni']).default('iproute2'),
     hosts: z.array(hostNameSchema).min(1).max(64),
     addressPool: cidr4.default('198.19.0.0/16'),

@@ -14,7 +14,7 @@ export { MODE_FEATURES } from './topology-schema';
 export const MIN_OVERLAY_MTU = 1280;
 
 /** Step ids a container named "net" would share with a network's host step. */
-const CONTAINER_STEP_SUFFIXES = new Set(['netns', 'links', 'addresses', 'link-up', 'shaping', 'first-reply', 'cni']);
+const CONTAINER_STEP_SUFFIXES = new Set(['netns', 'links', 'addresses', 'link-up', 'shaping', 'first-reply', 'cni', 'create', 'start']);
 
 function describeSource(container: LabContainer): string {
   return container.source.count === undefined ? `container ${container.name}` : `container ${container.source.name} with count ${container.source.count}`;

@@ -2,7 +2,7 @@
 // masquerading and published ports in the lab's nft table. The overlay and routed modes reuse both.
 import { sh, shellCommand } from '../../shell/quote';
 import { BLOCK_PREFIX, formatCidr, formatIpv4 } from '../ipam';
-import { batchLine, type PlannedInterface, type PlanStep } from '../plan';
+import { batchLine, type LedgerEntry, type PlannedInterface, type PlanStep, type StepCommand } from '../plan';
 import type { NetworkSpec } from '../topology-schema';
 import {
   addressOf,
@@ -27,15 +27,37 @@ export function vethName(inputs: PlanInputs, container: string, network: string)
   return inputs.model.names.link('v', `${container}/${network}`);
 }
 
+/**
+ * On a host where Docker runs, its FORWARD policy is DROP and, with br_netfilter loaded, even frames
+ * bridged between two ports of one bridge pass that chain: the lab's bridge would carry nothing. Docker
+ * keeps the DOCKER-USER chain for exactly this; where it exists, the bridge's traffic is accepted there,
+ * one rule each way, removed by the ledger. Elsewhere this does nothing.
+ */
+function dockerForwardRules(bridge: string): { creates: LedgerEntry[]; run: StepCommand } {
+  const rules = [['-i', bridge], ['-o', bridge]].map((match) => ['DOCKER-USER', ...match, '-j', 'ACCEPT']);
+  return {
+    creates: rules.map((rule) => ({ kind: 'iptables-rule', name: `${rule[0]} ${rule[1]} ${rule[2]}`, undo: `${shellCommand(['iptables', '-w', '-D', ...rule])} 2>/dev/null; true` })),
+    run: {
+      kind: 'shell',
+      text: [
+        `if command -v iptables >/dev/null 2>&1 && iptables -w -n -L DOCKER-USER >/dev/null 2>&1; then`,
+        `  ${rules.map((rule) => shellCommand(['iptables', '-w', '-I', ...rule])).join(' &&\n  ')}`,
+        'fi',
+      ].join('\n'),
+    },
+  };
+}
+
 export function bridgeStep(inputs: PlanInputs, network: string, host: string, mtu: number | null): PlanStep {
   const bridge = bridgeName(inputs, network);
   const block = blockOf(inputs, network, host);
   if (block.gateway === null) throw new Error(`internal: network ${network} has no gateway on host ${host}`);
+  const docker = dockerForwardRules(bridge);
   return {
     id: `net/${network}`,
     phase: 'host',
     description: `bridge ${bridge} for network ${network}, gateway ${formatIpv4(block.gateway)}`,
-    creates: [linkEntry(bridge)],
+    creates: [linkEntry(bridge), ...docker.creates],
     run: [
       ipBatch(null, [
         ['link', 'add', bridge, ...mtuWords(mtu), 'type', 'bridge'],
@@ -43,6 +65,7 @@ export function bridgeStep(inputs: PlanInputs, network: string, host: string, mt
         ['addr', 'add', `${formatIpv4(block.gateway)}/${BLOCK_PREFIX}`, 'dev', bridge],
         ['link', 'set', bridge, 'up'],
       ]),
+      docker.run,
     ],
   };
 }

@@ -7,6 +7,8 @@ import type { ProbeReply } from './peer-prober';
 
 /** Metric name of each per-container phase. */
 const PHASE_METRICS: Partial<Record<StepPhase, string>> = {
+  'container-create': 'launchCreateMs',
+  'container-start': 'launchStartMs',
   netns: 'launchNetnsMs',
   links: 'launchLinksMs',
   addresses: 'launchAddressesMs',

@@ -36,6 +36,9 @@ export interface LaunchLayoutInput {
   labId: string;
   addressPool: string;
   backend?: 'iproute2' | 'cni';
+  /** Who makes the lab (netns by default); docker also takes the lab image, if one is set. */
+  runtime?: 'netns' | 'docker';
+  dockerImage?: string;
   /** Host the measured containers are created on, and (multi-host modes) the peer host. */
   host: string;
   peerHost: string | null;
@@ -76,6 +79,8 @@ export function launchLayout(input: LaunchLayoutInput): LaunchLayout {
     v: 1,
     name: input.labId,
     backend: input.backend ?? 'iproute2',
+    runtime: input.runtime ?? 'netns',
+    ...(input.dockerImage ? { docker: { image: input.dockerImage } } : {}),
     // etcd runs on the network's first host: the peer's, so the peer's host can be applied up to its
     // container before the measured host starts (its agent would otherwise wait for an etcd not started).
     hosts: peerHost ? (controlPlane ? [peerHost, input.host] : [input.host, peerHost]) : [input.host],

@@ -1,0 +1,273 @@
+// The docker runtime's plan: the same topology, with Docker's objects instead of cnlab's own. Networks
+// are Docker networks (bridge, macvlan, ipvlan drivers; nat = a bridge network with published ports),
+// containers are `docker create` + `docker start` of the lab image with the addresses cnlab's IPAM chose,
+// and each container's namespace is attached as /run/netns/<name> (`ip netns attach`), so verify, the
+// load generators, the launch-time pings and the deployed-state capture work on it exactly as on the
+// netns runtime, with the same host tools. Every object carries the lab's label and sits in the host's
+// ledger with an undo that removes it only while it still carries that label.
+import { shellCommand } from '../../shell/quote';
+import { formatCidr, formatIpv4 } from '../ipam';
+import { addressOf, blockOf, hostInfo, type HostInfo, type LabContainer, type LabModel, type PlanInputs } from '../modes/common';
+import { publishedPorts } from '../modes/bridge';
+import { hostModeInterface } from '../modes/host-mode';
+import { parentOf } from '../modes/macvlan';
+import { noneInterface } from '../modes/namespace';
+import { DOCKER_LAB_LABEL } from '../naming';
+import type { LedgerEntry, PlannedContainer, PlannedInterface, PlanStep } from '../plan';
+import type { NetworkSpec } from '../topology-schema';
+import { IMAGE_VARIABLE, labImageScript } from './lab-image';
+
+const LAB_LABEL = DOCKER_LAB_LABEL;
+
+/** The network modes a Docker driver provides here (vxlan needs swarm's overlay, routed has no driver). */
+export const DOCKER_MODES: ReadonlySet<NetworkSpec['mode']> = new Set(['none', 'host', 'bridge', 'nat', 'macvlan', 'ipvlan']);
+
+/** Docker's name of a lab network, unique per lab: cnl-<lab>-<network>. */
+export function dockerNetworkName(inputs: PlanInputs, network: string): string {
+  return `cnl-${inputs.model.spec.name}-${network}`;
+}
+
+/** A lab container's Docker name: the same as its namespace name, cnl-<lab>-<container>. */
+export function dockerContainerName(inputs: PlanInputs, container: string): string {
+  return inputs.model.names.netns(container);
+}
+
+function labelWords(inputs: PlanInputs): string[] {
+  return ['--label', `${LAB_LABEL}=${inputs.model.spec.name}`];
+}
+
+/**
+ * Removes the object named `name` of `kind` only if it still carries this lab's label: a user's
+ * container or network of the same name is never touched. Harmless when it is already gone.
+ */
+function labelledRemoval(inputs: PlanInputs, kind: 'container' | 'network', name: string): string {
+  const label = `label=${LAB_LABEL}=${inputs.model.spec.name}`;
+  const list = kind === 'container' ? ['docker', 'ps', '-aq', '--filter', label, '--filter', `name=^${name}$`] : ['docker', 'network', 'ls', '-q', '--filter', label, '--filter', `name=^${name}$`];
+  const remove = kind === 'container' ? 'docker rm -f' : 'docker network rm';
+  return `${shellCommand(list)} 2>/dev/null | xargs -r ${remove} >/dev/null 2>&1; true`;
+}
+
+function imageStep(inputs: PlanInputs): PlanStep {
+  const image = inputs.model.spec.docker?.image ?? null;
+  return {
+    id: 'host/lab-image',
+    phase: 'host',
+    description: image === null ? 'the lab image (built from this host’s tools when missing)' : `the lab image ${image}`,
+    creates: [],
+    run: [{ kind: 'shell', text: labImageScript(image) }],
+  };
+}
+
+/** `docker network create` options of one network on one host (bridge and nat networks are per host). */
+function networkWords(inputs: PlanInputs, network: NetworkSpec, host: string): string[] {
+  const block = blockOf(inputs, network.name, host);
+  // IPAM reserves .1 of every block as the gateway, even on macvlan and ipvlan, where Docker wants one.
+  const gateway = formatIpv4(block.gateway ?? block.subnet.base + 1);
+  const common = ['--subnet', formatCidr(block.subnet), '--gateway', gateway];
+  const mtu = 'mtu' in network.options && typeof network.options.mtu === 'number' ? ['-o', `com.docker.network.driver.mtu=${network.options.mtu}`] : [];
+  switch (network.mode) {
+    case 'bridge':
+    case 'nat':
+      // Docker's bridge gets cnlab's bridge name, so the diagram and the deployed-state capture find it.
+      return [
+        '--driver',
+        'bridge',
+        ...(network.mode === 'bridge' ? ['--internal'] : []),
+        ...common,
+        '-o',
+        `com.docker.network.bridge.name=${inputs.model.names.link('b', network.name)}`,
+        ...mtu,
+      ];
+    case 'macvlan':
+      return ['--driver', 'macvlan', ...common, '-o', `parent=${parentOf(inputs, network, host) ?? ''}`, '-o', `macvlan_mode=${network.options.macvlanMode}`, ...mtu];
+    case 'ipvlan':
+      return ['--driver', 'ipvlan', ...common, '-o', `parent=${parentOf(inputs, network, host) ?? ''}`, '-o', `ipvlan_mode=${network.options.ipvlanMode}`, ...mtu];
+    default:
+      throw new Error(`internal: network ${network.name} (mode ${network.mode}) has no Docker network`);
+  }
+}
+
+function networkSteps(inputs: PlanInputs, host: string): PlanStep[] {
+  const here = [...inputs.model.networks.values()].filter((network) => (inputs.model.hostsOf.get(network.name) ?? []).includes(host));
+  return here
+    .filter((network) => network.mode !== 'none' && network.mode !== 'host')
+    .map((network) => {
+      const name = dockerNetworkName(inputs, network.name);
+      return {
+        id: `net/${network.name}`,
+        phase: 'host' as const,
+        description: `Docker network ${name} (${network.mode === 'nat' ? 'bridge driver, published ports' : `${network.mode === 'bridge' ? 'bridge' : network.mode} driver`})`,
+        creates: [{ kind: 'docker-network' as const, name, undo: labelledRemoval(inputs, 'network', name) }],
+        run: [{ kind: 'shell' as const, text: `${shellCommand(['docker', 'network', 'create', ...labelWords(inputs), ...networkWords(inputs, network, host), name])} >/dev/null` }],
+      };
+    });
+}
+
+function networkOf(inputs: PlanInputs, name: string): NetworkSpec {
+  const network = inputs.model.networks.get(name);
+  if (!network) throw new Error(`internal: unknown network ${name}`);
+  return network;
+}
+
+/** The container's interface on a network: eth<index> in the order the networks are attached. */
+function attachedInterface(inputs: PlanInputs, network: NetworkSpec, container: LabContainer, index: number): PlannedInterface {
+  const address = addressOf(inputs, network.name, container.name);
+  const cidr = `${address}/${blockOf(inputs, network.name, container.host).subnet.prefix}`;
+  const hostDevice = network.mode === 'macvlan' || network.mode === 'ipvlan' ? parentOf(inputs, network, container.host) : null;
+  const planned: PlannedInterface = { network: network.name, ifname: `eth${index}`, address: cidr, hostDevice };
+  if (network.mode === 'nat' && network.options.publish.length > 0) {
+    const onHost = (inputs.model.members.get(network.name) ?? []).filter((member) => member.host === container.host);
+    planned.publishedPorts = publishedPorts(network, onHost.indexOf(container));
+  }
+  return planned;
+}
+
+/** `-p` words publishing a container's nat ports on its host's management address, TCP and UDP. */
+function publishWords(inputs: PlanInputs, planned: PlannedInterface, host: string): string[] {
+  const address = hostInfo(inputs, host).address;
+  return (planned.publishedPorts ?? []).flatMap((port) => ['tcp', 'udp'].flatMap((protocol) => ['-p', `${address ?? '0.0.0.0'}:${port.host}:${port.container}/${protocol}`]));
+}
+
+export interface DockerContainerPlan {
+  planned: PlannedContainer;
+  steps: PlanStep[];
+}
+
+/**
+ * A container's steps: create (first network, address, cpuset, labels), start and attach its namespace
+ * under /run/netns, then connect its other networks in order (so eth1, eth2… follow the list). A
+ * namespace-sharing container joins its owner with --network container:<owner>.
+ */
+export function dockerContainer(inputs: PlanInputs, container: LabContainer, owner: PlannedContainer | null): DockerContainerPlan {
+  const name = dockerContainerName(inputs, container.name);
+  const netns = inputs.model.names.netns(container.name);
+  const networks = container.networks.map((network) => networkOf(inputs, network));
+  const first = networks[0];
+  const hostMode = first?.mode === 'host';
+  const attached = networks.filter((network) => network.mode !== 'none' && network.mode !== 'host');
+  const interfaces: PlannedInterface[] = owner
+    ? owner.interfaces.map((entry) => ({ ...entry }))
+    : hostMode && first
+      ? [hostModeInterface(inputs, first.name, container.host)]
+      : networks.map((network) => (network.mode === 'none' || network.mode === 'host' ? noneInterface(network.name) : attachedInterface(inputs, network, container, attached.indexOf(network))));
+  let networkWords: string[];
+  if (owner) networkWords = ['--network', `container:${dockerContainerName(inputs, owner.name)}`];
+  else if (hostMode) networkWords = ['--network', 'host'];
+  else if (attached[0]) {
+    const firstInterface = interfaces.find((entry) => entry.network === attached[0]?.name);
+    networkWords = ['--network', dockerNetworkName(inputs, attached[0].name), '--ip', (firstInterface?.address ?? '').split('/')[0] ?? '', ...publishWords(inputs, firstInterface ?? { network: '', ifname: '', address: null, hostDevice: null }, container.host)];
+  } else networkWords = ['--network', 'none'];
+  const ownNamespace = !owner && !hostMode;
+  const create = [
+    'docker',
+    'create',
+    '--name',
+    name,
+    // Docker refuses a hostname for a container in another's namespace or the host's.
+    ...(owner || hostMode ? [] : ['--hostname', container.name]),
+    ...labelWords(inputs),
+    '--label',
+    `cnlab.container=${container.name}`,
+    ...(container.cpuset ? ['--cpuset-cpus', container.cpuset] : []),
+    ...networkWords,
+  ];
+  const steps: PlanStep[] = [
+    {
+      id: `${container.name}/create`,
+      phase: 'container-create',
+      container: container.name,
+      description: `docker create ${name}`,
+      creates: [{ kind: 'docker-container', name, undo: labelledRemoval(inputs, 'container', name) }],
+      run: [{ kind: 'shell', text: `${shellCommand(create)} "$${IMAGE_VARIABLE}" >/dev/null` }],
+    },
+    {
+      id: `${container.name}/start`,
+      phase: 'container-start',
+      container: container.name,
+      description: ownNamespace ? `docker start ${name}, its namespace attached as ${netns}` : `docker start ${name}`,
+      creates: ownNamespace ? [attachedNetnsEntry(netns)] : [],
+      run: [
+        {
+          kind: 'shell',
+          text: [
+            `${shellCommand(['docker', 'start', name])} >/dev/null`,
+            ...(ownNamespace ? [`${shellCommand(['ip', 'netns', 'attach', netns])} "$(${shellCommand(['docker', 'inspect', '--format', '{{.State.Pid}}', name])})"`] : []),
+          ].join(' &&\n'),
+        },
+      ],
+    },
+  ];
+  const more = owner ? [] : attached.slice(1);
+  if (more.length > 0) {
+    steps.push({
+      id: `${container.name}/links`,
+      phase: 'links',
+      container: container.name,
+      description: `connect ${name} to ${more.map((network) => dockerNetworkName(inputs, network.name)).join(', ')}`,
+      creates: [],
+      run: [
+        {
+          kind: 'shell',
+          text: more
+            .map((network) => {
+              const address = (interfaces.find((entry) => entry.network === network.name)?.address ?? '').split('/')[0] ?? '';
+              return `${shellCommand(['docker', 'network', 'connect', '--ip', address, dockerNetworkName(inputs, network.name), name])} >/dev/null`;
+            })
+            .join(' &&\n'),
+        },
+      ],
+    });
+  }
+  const planned: PlannedContainer = {
+    name: container.name,
+    host: container.host,
+    netns: owner ? owner.netns : hostMode ? null : netns,
+    sharesWith: owner ? owner.name : null,
+    cpuset: container.cpuset,
+    interfaces,
+  };
+  return { planned, steps };
+}
+
+/** The /run/netns name of a container's namespace: undone by unmounting it (the namespace goes with the container). */
+function attachedNetnsEntry(netns: string): LedgerEntry {
+  return { kind: 'netns', name: netns, undo: `${shellCommand(['ip', 'netns', 'delete', netns])} 2>/dev/null; true` };
+}
+
+/** The host-level steps of the docker runtime: the lab image, then the lab's networks on this host. */
+export function dockerHostSteps(inputs: PlanInputs, host: string): PlanStep[] {
+  const hasContainers = inputs.model.containers.some((container) => container.host === host);
+  return [...(hasContainers ? [imageStep(inputs)] : []), ...networkSteps(inputs, host)];
+}
+
+/** Docker's driver for each mode cnlab maps onto one. */
+const DRIVER_OF: Partial<Record<NetworkSpec['mode'], string>> = { bridge: 'bridge', nat: 'bridge', macvlan: 'macvlan', ipvlan: 'ipvlan' };
+
+/** What the docker runtime refuses in a topology, or on its hosts, with the fix. */
+export function dockerProblems(model: LabModel, hosts: ReadonlyMap<string, HostInfo>): string[] {
+  const problems: string[] = [];
+  if (model.spec.backend === 'cni') problems.push('backend cni works with runtime netns only (under runtime docker, Docker\'s drivers make the networks): remove backend or set runtime: netns');
+  for (const network of model.networks.values()) {
+    if (network.mode === 'vxlan') problems.push(`network ${network.name}: mode vxlan under runtime docker is a swarm overlay, which this cnlab does not build yet: use runtime netns for vxlan`);
+    if (network.mode === 'routed') problems.push(`network ${network.name}: Docker has no network driver that routes per host (mode routed): use runtime netns for routed`);
+    if (network.shaping) problems.push(`network ${network.name}: link shaping is not available under runtime docker yet: remove shaping, or use runtime netns`);
+  }
+  for (const container of model.containers) {
+    const modes = container.networks.map((name) => model.networks.get(name)?.mode);
+    if (modes.includes('host') && modes.length > 1) problems.push(`container ${container.name}: a Docker container on the host network can join no other network: give it only ${container.networks.find((name) => model.networks.get(name)?.mode === 'host') ?? 'the host network'}`);
+  }
+  for (const info of hosts.values()) {
+    if (!model.containers.some((container) => container.host === info.name)) continue;
+    if (info.facts.tools.dockerServer === null) {
+      problems.push(`host ${info.name}: runtime docker needs a Docker engine there, and none answered the probe: start dockerd (or install docker.io), then \`cnlab hosts probe ${info.name}\`; or use runtime netns`);
+      continue;
+    }
+    const drivers = info.facts.docker?.networkDrivers ?? [];
+    for (const network of model.networks.values()) {
+      const driver = DRIVER_OF[network.mode];
+      if (!driver || drivers.length === 0 || drivers.includes(driver) || !(model.hostsOf.get(network.name) ?? []).includes(info.name)) continue;
+      problems.push(`network ${network.name}: the Docker engine on host ${info.name} has no ${driver} network driver (it has ${drivers.join(', ')}): use another mode, or runtime netns`);
+    }
+  }
+  return problems;
+}
