@@ -2,6 +2,7 @@
 // Only objects named with a run's own prefix are touched, and never those of a run whose owner is still alive.
 import { rmSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { findCgroupDirs, removeCgroupDirs, removeCgroupsNamed } from './cgroups.ts';
 import { killHost, killProcesses } from './hostproc.ts';
 import { deleteNetns, deleteRootLink, listNetns, listRootLinks, pidsInNetns, releaseClaim, sweepOrphanClaims } from './network.ts';
 import {
@@ -33,8 +34,12 @@ export async function teardownFromState(state: TestbedState): Promise<void> {
   const namespaces = namespacesOf(state);
   const recorded = recordedPids(state);
   await Promise.all(state.hosts.map((host) => killHost(host.pid1, host.unshare, `testbed ${state.id}`)));
+  // Daemons die with their host's PID 1; this only matters if one escaped the host's pid namespace.
+  await killProcesses(state.hosts.flatMap((host) => host.daemons ?? []), `testbed ${state.id}`);
   const strays = await straysIn(namespaces);
   await killProcesses(strays, `testbed ${state.id}`);
+  // Containers of a host's dockerd died with the host, but their cgroup directories outlive it.
+  await removeCgroupsNamed(isRunObject(state.prefix));
   await deleteRootLink(state.runnerLink);
   await deleteNetns(namespaces);
   releaseClaim(state.subnetClaim, state.id);
@@ -42,13 +47,18 @@ export async function teardownFromState(state: TestbedState): Promise<void> {
   await assertNothingLeft(state.prefix, [...recorded, ...strays], state.dir);
 }
 
-/** Throws, listing what survived, if any namespace, root-namespace link, process or file of the run remains. */
+function isRunObject(prefix: string): (name: string) => boolean {
+  return (name) => name.startsWith(`${prefix}-`);
+}
+
+/** Throws, listing what survived, if any namespace, root-namespace link, cgroup, process or file of the run remains. */
 export async function assertNothingLeft(prefix: string, processes: readonly ProcRef[], dir: string): Promise<void> {
   const left: string[] = [];
-  const namespaces = (await listNetns()).filter((name) => name.startsWith(`${prefix}-`));
+  const namespaces = (await listNetns()).filter(isRunObject(prefix));
   left.push(...namespaces.map((name) => `netns ${name}`));
   const links = (await listRootLinks()).filter((name) => name.startsWith(prefix));
   left.push(...links.map((name) => `link ${name}`));
+  left.push(...findCgroupDirs(isRunObject(prefix)).map((path) => `cgroup ${path}`));
   left.push(...processes.filter((ref) => isSameProcess(ref)).map((ref) => `pid ${ref.pid}`));
   if (existsPath(dir)) left.push(`dir ${dir}`);
   if (left.length > 0) throw new Error(`testbed ${prefix}: teardown left ${left.join(', ')}`);
@@ -101,15 +111,19 @@ async function sweepRunDirs(includeDetached: boolean, failures: string[]): Promi
   return swept;
 }
 
-/** Namespaces and runner links named like a testbed whose run directory no longer exists. */
-async function sweepOrphanObjects(): Promise<string[]> {
+/** Namespaces, runner links and cgroups named like a testbed whose run directory no longer exists. */
+async function sweepOrphanObjects(failures: string[]): Promise<string[]> {
   const orphanIds = new Set<string>();
   const namespaces = (await listNetns()).filter((name) => isOrphanName(name, orphanIds));
   const links = (await listRootLinks()).filter((name) => isOrphanName(name, orphanIds));
-  if (namespaces.length === 0 && links.length === 0) return [];
+  const cgroups = findCgroupDirs((name) => isOrphanName(name, orphanIds));
+  if (namespaces.length === 0 && links.length === 0 && cgroups.length === 0) return [];
   await killProcesses(await straysIn(namespaces), 'orphaned testbed namespaces');
   for (const link of links) await deleteRootLink(link);
   await deleteNetns(namespaces);
+  // Once the namespaces are gone an orphan cgroup is empty; one still holding tasks is reported, not killed.
+  const busy = await removeCgroupDirs(cgroups);
+  if (busy.length > 0) failures.push(`orphaned testbed cgroups still hold tasks: ${busy.join(', ')}`);
   return [...orphanIds];
 }
 
@@ -129,7 +143,7 @@ export interface SweepOptions {
 export async function sweep(options: SweepOptions = {}): Promise<string[]> {
   const failures: string[] = [];
   const swept = await sweepRunDirs(options.includeDetached ?? false, failures);
-  for (const id of await sweepOrphanObjects()) if (!swept.includes(id)) swept.push(id);
+  for (const id of await sweepOrphanObjects(failures)) if (!swept.includes(id)) swept.push(id);
   sweepOrphanClaims();
   if (failures.length > 0) throw new Error(`testbed sweep failed: ${failures.join('; ')}`);
   return swept;

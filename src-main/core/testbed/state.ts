@@ -21,6 +21,8 @@ export interface HostState {
   switchPort: string;
   unshare?: ProcRef;
   pid1?: ProcRef;
+  /** Long-lived processes started inside the host (e.g. a private dockerd); they die with its PID 1. */
+  daemons?: ProcRef[];
 }
 
 export interface TestbedState {
@@ -105,5 +107,7 @@ export function isSameProcess(ref: ProcRef | undefined): ref is ProcRef {
 }
 
 export function recordedPids(state: TestbedState): ProcRef[] {
-  return state.hosts.flatMap((host) => [host.pid1, host.unshare].filter((ref): ref is ProcRef => ref !== undefined));
+  return state.hosts.flatMap((host) =>
+    [host.pid1, host.unshare, ...(host.daemons ?? [])].filter((ref): ref is ProcRef => ref !== undefined),
+  );
 }

@@ -19,7 +19,16 @@ import {
   writeSshdConfig,
   type SshHostFiles,
 } from './sshfiles.ts';
-import { BASE_DIR, isSameProcess, procRef, readState, writeState, type HostState, type TestbedState } from './state.ts';
+import {
+  BASE_DIR,
+  isSameProcess,
+  procRef,
+  readState,
+  writeState,
+  type HostState,
+  type ProcRef,
+  type TestbedState,
+} from './state.ts';
 
 /** Password of root, bob and alice on every host. */
 export const TESTBED_PASSWORD = 'cnlab-testbed-pw-1';
@@ -61,6 +70,13 @@ export interface Testbed {
   startHost(name: string): Promise<void>;
   /** New host key, then restart; known_hosts is NOT updated (tests check that a changed key is refused). */
   regenerateHostKey(name: string): Promise<void>;
+  /**
+   * Records processes started inside a host that outlive the command which started them (a private dockerd):
+   * teardown kills them and proves they are gone. They die with the host, so stopHost forgets them.
+   */
+  trackHostProcesses(name: string, refs: readonly ProcRef[]): void;
+  /** Forgets processes recorded by trackHostProcesses once their owner stopped them. */
+  untrackHostProcesses(name: string, refs: readonly ProcRef[]): void;
   teardown(): Promise<void>;
 }
 
@@ -303,6 +319,7 @@ class LabTestbed implements Testbed {
     await killHost(hostState.pid1, hostState.unshare, `testbed ${this.id} host ${name}`);
     delete hostState.pid1;
     delete hostState.unshare;
+    delete hostState.daemons;
     host.pid1 = 0;
     writeState(this.state);
   }
@@ -321,6 +338,23 @@ class LabTestbed implements Testbed {
     const files = this.sshHost(name);
     await generateKey(files.hostKeyPath, `${name}@cnlab-testbed-${this.id}`);
     await this.restartHost(name);
+  }
+
+  trackHostProcesses(name: string, refs: readonly ProcRef[]): void {
+    const { hostState } = this.lookup(name);
+    hostState.daemons = [...(hostState.daemons ?? []), ...refs];
+    writeState(this.state);
+  }
+
+  untrackHostProcesses(name: string, refs: readonly ProcRef[]): void {
+    // A stop() after teardown: the run directory, and with it state.json, is gone.
+    if (this.torndown) return;
+    const { hostState } = this.lookup(name);
+    const gone = (ref: ProcRef): boolean => refs.some((other) => other.pid === ref.pid && other.startTime === ref.startTime);
+    const kept = (hostState.daemons ?? []).filter((ref) => !gone(ref));
+    if (kept.length > 0) hostState.daemons = kept;
+    else delete hostState.daemons;
+    writeState(this.state);
   }
 
   async teardown(): Promise<void> {

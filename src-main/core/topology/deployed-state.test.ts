@@ -95,6 +95,25 @@ describe('renderDeployedStateScript', () => {
   });
 });
 
+describe('parseDeployedState: runtime docker', () => {
+  it('lists the lab containers with their images and image ids (garbled ids become null)', () => {
+    const id = `sha256:${'ab'.repeat(32)}`;
+    const state = parseDeployedState(['@@cnlab-ds host h1', `@@cnlab-ds docker cnl-dk-c1 cnlab-lab:701fe2e8 ${id}`, '@@cnlab-ds docker cnl-dk-c2 tools:1 not-an-id'].join('\n'), 'h1');
+    expect(state.dockerContainers).toEqual([
+      { name: 'cnl-dk-c1', image: 'cnlab-lab:701fe2e8', imageId: id },
+      { name: 'cnl-dk-c2', image: 'tools:1', imageId: null },
+    ]);
+    expect(parseDeployedState('@@cnlab-ds host h1', 'h1').dockerContainers).toBeUndefined();
+  });
+
+  it('asks Docker only about the lab’s labelled objects, and only reads', () => {
+    const script = renderDeployedStateScript('dk', []);
+    expect(script).toContain("label=cnlab.lab=dk");
+    expect(script).toMatch(/docker ps -a --filter "label=\$label"/);
+    expect(script).not.toMatch(/docker (rm|create|start|stop|kill|network (rm|create|connect))/);
+  });
+});
+
 describe('parseDeployedState: bridge + vxlan lab (real output)', () => {
   const h1 = parseDeployedState(fixture('deployed-bridge-vxlan-h1.out'), 'h1');
   const h2 = parseDeployedState(fixture('deployed-bridge-vxlan-h2.out'), 'h2');

@@ -6,7 +6,7 @@
 import { CnlabError, toCnlabError } from '../errors';
 import type { HostExecutor } from '../exec/executor';
 import { quoteShellArg } from '../shell/quote';
-import { labNames } from './naming';
+import { DOCKER_LAB_LABEL, labNames } from './naming';
 import type { PlannedContainer } from './plan';
 
 const MARK = '@@cnlab-ds';
@@ -117,8 +117,17 @@ export interface DeployedState {
   rootRoutes: DeployedRoute[];
   /** Qdiscs of the lab's host links and of the NICs the lab shapes (ledger `qdisc` entries). */
   rootQdiscs: DeployedQdisc[];
+  /** runtime docker: the lab's containers and the image each runs (its digest names the exact tools). */
+  dockerContainers?: DeployedDockerContainer[];
   /** What could not be captured, and why. */
   notes: string[];
+}
+
+export interface DeployedDockerContainer {
+  name: string;
+  image: string;
+  /** The image's content-addressed id (sha256:…). */
+  imageId: string | null;
 }
 
 /** The distinct namespaces of a lab's containers on one host (host-mode containers have none). */
@@ -159,6 +168,15 @@ export function renderDeployedStateScript(labId: string, netnsNames: readonly st
     '  if [ "$qd" = - ]; then cap $k "$qn" - tc "$@" $j qdisc show; else cap $k "$qn" "$qd" tc "$@" $j qdisc show dev "$qd"; fi; }',
     // The host's links of the lab: tagged with its alias, then untagged ones enslaved to a tagged one.
     `tagged=$(ip -o link show </dev/null 2>/dev/null | awk -v a="$alias" '{n=$2; sub(":$","",n); sub("@.*","",n); for(i=1;i<NF;i++) if($i=="alias" && $(i+1)==a) print n}')`,
+    // runtime docker: the lab's containers with their images, and its Docker bridges (cnlab names them; Docker's veths are enslaved to them).
+    `label=${quoteShellArg(`${DOCKER_LAB_LABEL}=${labId}`)}`,
+    'if command -v docker >/dev/null 2>&1; then',
+    `  docker ps -a --filter "label=$label" --format '{{.Names}} {{.Image}}' </dev/null 2>/dev/null | while read -r dn di; do printf '%s docker %s %s %s\n' "$M" "$dn" "$di" "$(docker image inspect --format '{{.Id}}' "$di" </dev/null 2>/dev/null)"; done`,
+    `  for dnet in $(docker network ls --filter "label=$label" --format '{{.Name}}' </dev/null 2>/dev/null); do`,
+    `    b=$(docker network inspect --format '{{index .Options "com.docker.network.bridge.name"}}' "$dnet" </dev/null 2>/dev/null)`,
+    '    case "$b" in ""|"<no value>") ;; *) tagged="$tagged $b";; esac',
+    '  done',
+    'fi',
     'links=$tagged',
     'for l in $tagged; do',
     `  for s in $(ip -o link show master "$l" </dev/null 2>/dev/null | awk '{n=$2; sub(":$","",n); sub("@.*","",n); print n}'); do`,
@@ -208,8 +226,8 @@ interface Section {
 }
 
 /** Splits the script's output into its marker lines and sections. */
-function readSections(stdout: string): { hostname: string | null; capturedAt: string | null; netns: string[]; notes: string[]; sections: Section[] } {
-  const result = { hostname: null as string | null, capturedAt: null as string | null, netns: [] as string[], notes: [] as string[], sections: [] as Section[] };
+function readSections(stdout: string): { hostname: string | null; capturedAt: string | null; netns: string[]; notes: string[]; sections: Section[]; docker: DeployedDockerContainer[] } {
+  const result = { hostname: null as string | null, capturedAt: null as string | null, netns: [] as string[], notes: [] as string[], sections: [] as Section[], docker: [] as DeployedDockerContainer[] };
   let open: Omit<Section, 'code' | 'body'> & { lines: string[] } | null = null;
   for (const line of stdout.split('\n')) {
     if (open) {
@@ -230,6 +248,10 @@ function readSections(stdout: string): { hostname: string | null; capturedAt: st
     else if (word === 'time') result.capturedAt = value || null;
     else if (word === 'note') result.notes.push(value);
     else if (word === 'netns') result.netns.push(value);
+    else if (word === 'docker') {
+      const [name = '', image = '', imageId = ''] = value.split(' ');
+      if (name) result.docker.push({ name, image, imageId: /^sha256:[0-9a-f]{64}$/.test(imageId) ? imageId : null });
+    }
     else if (word === 'begin') {
       const [what = '', netns = '-', dev = '-'] = value.split(' ');
       open = { what, netns: netns === '-' ? null : netns, dev: dev === '-' ? null : dev, lines: [] };
@@ -463,6 +485,7 @@ export function parseDeployedState(stdout: string, host?: string): DeployedState
     rootAddresses: dedupe(root.addresses),
     rootRoutes: dedupe(root.routes),
     rootQdiscs: dedupe(root.qdiscs),
+    ...(read.docker.length > 0 ? { dockerContainers: read.docker } : {}),
     notes,
   };
 }

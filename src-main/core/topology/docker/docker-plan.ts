@@ -252,10 +252,6 @@ export function dockerProblems(model: LabModel, hosts: ReadonlyMap<string, HostI
     if (network.mode === 'routed') problems.push(`network ${network.name}: Docker has no network driver that routes per host (mode routed): use runtime netns for routed`);
     if (network.shaping) problems.push(`network ${network.name}: link shaping is not available under runtime docker yet: remove shaping, or use runtime netns`);
   }
-  for (const container of model.containers) {
-    const modes = container.networks.map((name) => model.networks.get(name)?.mode);
-    if (modes.includes('host') && modes.length > 1) problems.push(`container ${container.name}: a Docker container on the host network can join no other network: give it only ${container.networks.find((name) => model.networks.get(name)?.mode === 'host') ?? 'the host network'}`);
-  }
   for (const info of hosts.values()) {
     if (!model.containers.some((container) => container.host === info.name)) continue;
     if (info.facts.tools.dockerServer === null) {

@@ -1,0 +1,164 @@
+// The docker runtime's plan: which Docker objects a topology becomes, with which options, in which
+// order, with which label-guarded undo; what it refuses; and that the rendered apply scripts are sh.
+import { execFileSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { thrownCnlabError } from '../../../../tests/support/cnlab-error';
+import type { HostFacts } from '../../hosts/host-facts';
+import { renderApplyScript } from '../apply-script';
+import { labNames } from '../naming';
+import { planLab, type PlanContext } from '../planner';
+import { contextFor, hostPlanOf, specOf, stepOf } from '../planner.test-support';
+import type { TopologyInput } from '../topology-schema';
+
+const DOCKER: NonNullable<HostFacts['docker']> = {
+  serverVersion: '20.10.24',
+  apiVersion: '1.41',
+  storageDriver: 'overlay2',
+  cgroupDriver: 'cgroupfs',
+  cgroupVersion: '1',
+  swarm: { state: 'inactive', nodeId: null, controlAvailable: false, managers: null, nodes: null },
+  networkDrivers: ['bridge', 'host', 'ipvlan', 'macvlan', 'null', 'overlay'],
+  defaultAddressPools: [],
+};
+
+/** Hosts with a Docker engine (the fixture's kernel, which has macvlan but no ipvlan). */
+function dockerContext(hosts: readonly string[], docker: HostFacts['docker'] = DOCKER): PlanContext {
+  const context = contextFor(hosts);
+  for (const facts of Object.values(context.facts)) {
+    facts.tools.dockerServer = docker ? docker.serverVersion : null;
+    facts.docker = docker;
+  }
+  return context;
+}
+
+const plan = (input: Omit<TopologyInput, 'v'>, context = dockerContext(input.hosts)) => planLab(specOf({ ...input, runtime: 'docker' }), context);
+
+describe('runtime docker plan', () => {
+  const lab = plan({
+    name: 'dk',
+    hosts: ['h1'],
+    networks: [
+      { name: 'lan', mode: 'bridge' },
+      { name: 'iso', mode: 'none' },
+    ],
+    containers: [
+      { name: 'c', count: 2, host: 'h1', networks: ['lan'], cpuset: '0' },
+      { name: 'side', host: 'h1', shareNetnsWith: 'c1' },
+      { name: 'lone', host: 'h1', networks: ['iso'] },
+    ],
+  });
+  const bridge = labNames('dk').link('b', 'lan');
+
+  it('makes the lab image, then the networks, then each container, sharers after their owners', () => {
+    expect(hostPlanOf(lab, 'h1').steps.map((step) => step.id)).toEqual(['host/lab-image', 'net/lan', 'c1/create', 'c1/start', 'c2/create', 'c2/start', 'lone/create', 'lone/start', 'side/create', 'side/start']);
+  });
+
+  it('creates an internal bridge network with cnlab’s subnet, gateway, bridge name and label', () => {
+    const step = stepOf(lab, 'h1', 'net/lan');
+    expect(step.run[0]).toEqual({
+      kind: 'shell',
+      text: `docker network create --label cnlab.lab=dk --driver bridge --internal --subnet 198.19.0.0/24 --gateway 198.19.0.1 -o com.docker.network.bridge.name=${bridge} cnl-dk-lan >/dev/null`,
+    });
+    expect(step.creates).toEqual([{ kind: 'docker-network', name: 'cnl-dk-lan', undo: "docker network ls -q --filter label=cnlab.lab=dk --filter 'name=^cnl-dk-lan$' 2>/dev/null | xargs -r docker network rm >/dev/null 2>&1; true" }]);
+  });
+
+  it('creates each container with its address, cpuset and labels, starts it and attaches its namespace', () => {
+    const create = stepOf(lab, 'h1', 'c1/create');
+    expect(create.phase).toBe('container-create');
+    expect(create.run[0]).toEqual({
+      kind: 'shell',
+      text: 'docker create --name cnl-dk-c1 --hostname c1 --label cnlab.lab=dk --label cnlab.container=c1 --cpuset-cpus 0 --network cnl-dk-lan --ip 198.19.0.2 "$cnlab_image" >/dev/null',
+    });
+    // The undo removes the container only while it carries the lab's label: never a user's namesake.
+    expect(create.creates).toEqual([{ kind: 'docker-container', name: 'cnl-dk-c1', undo: "docker ps -aq --filter label=cnlab.lab=dk --filter 'name=^cnl-dk-c1$' 2>/dev/null | xargs -r docker rm -f >/dev/null 2>&1; true" }]);
+    const start = stepOf(lab, 'h1', 'c1/start');
+    expect(start.phase).toBe('container-start');
+    expect(start.run[0]).toEqual({ kind: 'shell', text: 'docker start cnl-dk-c1 >/dev/null &&\nip netns attach cnl-dk-c1 "$(docker inspect --format \'{{.State.Pid}}\' cnl-dk-c1)"' });
+    expect(start.creates).toEqual([{ kind: 'netns', name: 'cnl-dk-c1', undo: 'ip netns delete cnl-dk-c1 2>/dev/null; true' }]);
+    expect(lab.containers.find((container) => container.name === 'c1')).toEqual({
+      name: 'c1',
+      host: 'h1',
+      netns: 'cnl-dk-c1',
+      sharesWith: null,
+      cpuset: '0',
+      interfaces: [{ network: 'lan', ifname: 'eth0', address: '198.19.0.2/24', hostDevice: null }],
+    });
+  });
+
+  it('puts a sharer in its owner’s namespace (no hostname, nothing attached) and a none container on no network', () => {
+    expect(stepOf(lab, 'h1', 'side/create').run[0]).toEqual({ kind: 'shell', text: 'docker create --name cnl-dk-side --label cnlab.lab=dk --label cnlab.container=side --network container:cnl-dk-c1 "$cnlab_image" >/dev/null' });
+    expect(stepOf(lab, 'h1', 'side/start').creates).toEqual([]);
+    expect(lab.containers.find((container) => container.name === 'side')).toMatchObject({ netns: 'cnl-dk-c1', sharesWith: 'c1' });
+    expect((stepOf(lab, 'h1', 'lone/create').run[0] as { text: string }).text).toContain('--network none');
+    expect(lab.containers.find((container) => container.name === 'lone')?.interfaces).toEqual([{ network: 'iso', ifname: 'lo', address: null, hostDevice: null }]);
+  });
+
+  it('connects further networks after the start, in the order listed (eth1, eth2…), and publishes nat ports on the host address', () => {
+    const multi = plan({
+      name: 'mx',
+      hosts: ['h1', 'h2'],
+      networks: [
+        { name: 'mv', mode: 'macvlan' },
+        { name: 'lan', mode: 'bridge' },
+        { name: 'out', mode: 'nat', options: { publish: [5201] } },
+        { name: 'hostnet', mode: 'host' },
+      ],
+      containers: [
+        { name: 'a', host: 'h1', networks: ['mv', 'lan'] },
+        { name: 'b', host: 'h2', networks: ['mv'] },
+        { name: 'srv', host: 'h1', networks: ['out'] },
+        { name: 'cli', host: 'h2', networks: ['hostnet'] },
+      ],
+    });
+    expect((stepOf(multi, 'h1', 'net/mv').run[0] as { text: string }).text).toBe(
+      'docker network create --label cnlab.lab=mx --driver macvlan --subnet 198.19.0.0/24 --gateway 198.19.0.1 -o parent=eth0 -o macvlan_mode=bridge cnl-mx-mv >/dev/null',
+    );
+    expect(stepOf(multi, 'h1', 'a/links').run[0]).toEqual({ kind: 'shell', text: 'docker network connect --ip 198.19.1.2 cnl-mx-lan cnl-mx-a >/dev/null' });
+    expect(multi.containers.find((container) => container.name === 'a')?.interfaces.map((entry) => [entry.network, entry.ifname])).toEqual([
+      ['mv', 'eth0'],
+      ['lan', 'eth1'],
+    ]);
+    const srv = (stepOf(multi, 'h1', 'srv/create').run[0] as { text: string }).text;
+    expect(srv).toContain('-p 192.0.2.11:20000:5201/tcp -p 192.0.2.11:20000:5201/udp');
+    // nat is Docker's bridge with egress (not internal).
+    expect((stepOf(multi, 'h1', 'net/out').run[0] as { text: string }).text).not.toContain('--internal');
+    expect((stepOf(multi, 'h2', 'cli/create').run[0] as { text: string }).text).toContain('--network host');
+    expect(stepOf(multi, 'h2', 'cli/start').creates).toEqual([]);
+    expect(multi.containers.find((container) => container.name === 'cli')?.netns).toBeNull();
+  });
+
+  it('plans first replies for timed applies, to the gateway of Docker’s bridge', () => {
+    const timed = planLab(specOf({ name: 'dk', runtime: 'docker', hosts: ['h1'], networks: [{ name: 'lan', mode: 'bridge' }], containers: [{ name: 'c1', host: 'h1', networks: ['lan'] }] }), { ...dockerContext(['h1']), measureFirstReply: true });
+    expect(stepOf(timed, 'h1', 'c1/first-reply').run).toEqual([{ kind: 'first-reply', netns: 'cnl-dk-c1', address: '198.19.0.1' }]);
+  });
+
+  it('uses a given image as is and never pulls it', () => {
+    const given = planLab(specOf({ name: 'dk', runtime: 'docker', docker: { image: 'tools:1' }, hosts: ['h1'], containers: [{ name: 'c1', host: 'h1' }] }), dockerContext(['h1']));
+    const text = (stepOf(given, 'h1', 'host/lab-image').run[0] as { text: string }).text;
+    expect(text).toContain('cnlab_image=tools:1');
+    expect(text).toContain('cnlab does not pull images');
+    expect(text).not.toContain('docker import');
+    expect(text).not.toMatch(/docker (pull|run)/);
+  });
+
+  it('renders apply scripts that sh parses, with a precheck of the Docker names it will create', () => {
+    for (const timings of [false, true]) {
+      const { script } = renderApplyScript(labNames('dk'), hostPlanOf(lab, 'h1'), { fingerprint: lab.fingerprint, timings });
+      execFileSync('sh', ['-n'], { input: script });
+      expect(script).toContain("docker ps -a --format '{{.Names}}'");
+      expect(script).toMatch(/planned-docker-names[^\n]*\n(?:[^\n]*\n)*?cnl-dk-c1\n/);
+    }
+  });
+
+  it('refuses what Docker cannot make here, each with its fix', () => {
+    const refusals = (input: Omit<TopologyInput, 'v'>, context?: PlanContext): string => thrownCnlabError(() => plan(input, context)).message;
+    const base = { name: 'dk', hosts: ['h1', 'h2'] };
+    expect(refusals({ ...base, networks: [{ name: 'ov', mode: 'vxlan' }], containers: [{ name: 'c1', host: 'h1', networks: ['ov'] }] })).toMatch(/network ov: mode vxlan under runtime docker is a swarm overlay.*use runtime netns/);
+    expect(refusals({ ...base, networks: [{ name: 'rt', mode: 'routed' }], containers: [{ name: 'c1', host: 'h1', networks: ['rt'] }] })).toMatch(/network rt: Docker has no network driver that routes per host/);
+    expect(refusals({ ...base, networks: [{ name: 'lan', mode: 'bridge', shaping: { rate: '1gbit' } }], containers: [{ name: 'c1', host: 'h1', networks: ['lan'] }] })).toMatch(/network lan: link shaping is not available under runtime docker/);
+    expect(refusals({ ...base, backend: 'cni', networks: [{ name: 'lan', mode: 'bridge' }], containers: [{ name: 'c1', host: 'h1', networks: ['lan'] }] })).toMatch(/backend cni works with runtime netns only/);
+    expect(refusals({ ...base, containers: [{ name: 'c1', host: 'h1' }] }, dockerContext(['h1', 'h2'], null))).toMatch(/host h1: runtime docker needs a Docker engine there.*cnlab hosts probe h1/);
+    const noMacvlan = dockerContext(['h1', 'h2'], { ...DOCKER, networkDrivers: ['bridge', 'host', 'null'] });
+    expect(refusals({ ...base, networks: [{ name: 'mv', mode: 'macvlan' }], containers: [{ name: 'c1', host: 'h1', networks: ['mv'] }] }, noMacvlan)).toMatch(/network mv: the Docker engine on host h1 has no macvlan network driver \(it has bridge, host, null\)/);
+  });
+});

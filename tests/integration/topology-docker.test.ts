@@ -1,0 +1,160 @@
+// Runtime docker on real Docker engines (one private dockerd inside each testbed host): every single-host
+// mode and macvlan across hosts applied, verified by the ping matrix, measured with iperf3 and torn down
+// with nothing left (no labelled container or network, namespace, ledger); a failed apply rolled back; a
+// user's own container of the same name refused and never touched; a lab whose ledger is lost swept by label.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CnlabError } from '../../src-main/core/errors';
+import { startHostDockerd, type HostDockerd } from '../../src-main/core/testbed/dockerd.ts';
+import { startTestbed, type Testbed } from '../../src-main/core/testbed/testbed.ts';
+import { LabService } from '../../src-main/core/topology/lab-service';
+import type { TopologySpec } from '../../src-main/core/topology/topology-schema';
+import { expectNothingLeft } from '../support/lab-checks';
+import { addressOf, iperf, testTopology } from '../support/lab-tools';
+import { openTestService, testbedHost, type ServiceFixture } from '../support/testbed-hosts';
+
+let testbed: Testbed;
+let fixture: ServiceFixture;
+let labs: LabService;
+const daemons: HostDockerd[] = [];
+
+/** What Docker on a host still holds of a lab: containers and networks with its label. */
+async function dockerLeftovers(labId: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const host of testbed.hosts) {
+    const script = `docker ps -a --filter label=cnlab.lab=${labId} --format '{{.Names}}'; docker network ls --filter label=cnlab.lab=${labId} --format '{{.Name}}'`;
+    const lines = (await testbed.hostExec(host.name, ['sh', '-c', script])).stdout.split('\n').filter(Boolean);
+    found.push(...lines.map((line) => `${host.name}: ${line}`));
+  }
+  return found;
+}
+
+async function expectClean(labId: string): Promise<void> {
+  expect(await expectNothingLeft(testbed, labId)).toEqual([]);
+  expect(await dockerLeftovers(labId)).toEqual([]);
+}
+
+/** Apply, verify (every expectation as planned), iperf3 between two containers, teardown, nothing left. */
+async function exercise(spec: TopologySpec, transfer?: { client: string; server: string }): Promise<void> {
+  const applied = await labs.apply(spec);
+  try {
+    expect(applied.status).toBe('applied');
+    const outcomes = await labs.verify(spec.name);
+    expect(outcomes.length).toBeGreaterThan(0);
+    expect(outcomes.filter((o) => !o.ok)).toEqual([]);
+    if (transfer) expect(await iperf(labs, spec.name, transfer.client, transfer.server, addressOf(applied.record, transfer.server))).toBeGreaterThan(1e8);
+  } finally {
+    const teardown = await labs.teardown(spec.name);
+    expect(teardown.filter((host) => host.error || host.leftovers.length > 0)).toEqual([]);
+  }
+  await expectClean(spec.name);
+}
+
+const docker = (yaml: string): TopologySpec => testTopology(`runtime: docker\n${yaml}`);
+
+beforeAll(async () => {
+  testbed = await startTestbed({ hosts: 2 });
+  // No docker0: its prefix would overlap the labs' pool (cnlab refuses pools that overlap host prefixes).
+  for (const host of ['h1', 'h2']) daemons.push(await startHostDockerd(testbed, host, { bip: null }));
+  fixture = await openTestService(['h1', 'h2'].map((name) => testbedHost(testbed, name)));
+  labs = new LabService(fixture.service, fixture.workspaceDir);
+}, 180_000);
+
+afterAll(async () => {
+  await fixture?.dispose();
+  for (const daemon of daemons) await daemon.stop();
+  await testbed?.teardown();
+}, 120_000);
+
+describe('runtime docker on a real Docker engine', () => {
+  it('bridge: containers on one Docker bridge network reach each other; the lab image is built from the host tools', async () => {
+    await exercise(docker('name: dbr\nhosts: [h1]\nnetworks:\n  - { name: lan, mode: bridge }\ncontainers:\n  - { name: c, count: 3, host: h1, networks: [lan] }\n'), { client: 'c1', server: 'c2' });
+    const images = (await testbed.hostExec('h1', ['docker', 'image', 'ls', '--filter', 'label=cnlab.image=lab', '--format', '{{.Repository}}:{{.Tag}}'])).stdout.trim();
+    expect(images).toMatch(/^cnlab-lab:[0-9a-f]{16}$/);
+  }, 120_000);
+
+  it('none, container mode (a pod) and host mode', async () => {
+    await exercise(docker('name: dnone\nhosts: [h1]\nnetworks:\n  - { name: iso, mode: none }\n  - { name: lan, mode: bridge }\ncontainers:\n  - { name: lone, host: h1, networks: [iso] }\n  - { name: c1, host: h1, networks: [lan] }\n'));
+    const pod = docker('name: dpod\nhosts: [h1]\nnetworks:\n  - { name: lan, mode: bridge }\ncontainers:\n  - { name: app, host: h1, networks: [lan] }\n  - { name: sidecar, host: h1, shareNetnsWith: app }\n  - { name: peer, host: h1, networks: [lan] }\n');
+    const applied = await labs.apply(pod);
+    try {
+      expect((await labs.exec('dpod', 'sidecar', ['ip', '-o', '-4', 'addr', 'show', 'dev', 'eth0'])).stdout).toContain(`${addressOf(applied.record, 'app')}/`);
+      // Docker itself says the sidecar runs in the app container's namespace.
+      const mode = await testbed.hostExec('h1', ['docker', 'inspect', '--format', '{{.HostConfig.NetworkMode}}', 'cnl-dpod-sidecar']);
+      expect(mode.stdout.trim()).toMatch(/^container:[0-9a-f]{64}$/);
+      expect((await labs.verify('dpod')).filter((o) => !o.ok)).toEqual([]);
+      expect(await iperf(labs, 'dpod', 'peer', 'sidecar', addressOf(applied.record, 'app'))).toBeGreaterThan(1e8);
+    } finally {
+      await labs.teardown('dpod');
+    }
+    await expectClean('dpod');
+    await exercise(docker('name: dhost\nhosts: [h1, h2]\nnetworks:\n  - { name: hostnet, mode: host }\ncontainers:\n  - { name: a, host: h1, networks: [hostnet] }\n  - { name: b, host: h2, networks: [hostnet] }\n'), { client: 'a', server: 'b' });
+  }, 120_000);
+
+  it('macvlan across two hosts on the underlay, and a second network as eth1', async () => {
+    const spec = docker('name: dmv\nhosts: [h1, h2]\nnetworks:\n  - { name: mv, mode: macvlan }\n  - { name: lan, mode: bridge }\ncontainers:\n  - { name: a, host: h1, networks: [mv, lan] }\n  - { name: b, host: h2, networks: [mv] }\n  - { name: c, host: h1, networks: [lan] }\n');
+    const applied = await labs.apply(spec);
+    try {
+      const eth1 = await labs.exec('dmv', 'a', ['ip', '-o', '-4', 'addr', 'show', 'dev', 'eth1']);
+      const lan = applied.record.containers.find((container) => container.name === 'a')?.interfaces[1]?.address ?? '';
+      expect(lan).not.toBe('');
+      expect(eth1.stdout).toContain(lan);
+      expect((await labs.verify('dmv')).filter((o) => !o.ok)).toEqual([]);
+      expect(await iperf(labs, 'dmv', 'b', 'a', addressOf(applied.record, 'a'))).toBeGreaterThan(1e8);
+    } finally {
+      await labs.teardown('dmv');
+    }
+    await expectClean('dmv');
+  }, 120_000);
+
+  it('nat: a published port on the host address carries iperf3 from another host', async () => {
+    const spec = docker('name: dnat\nhosts: [h1, h2]\nnetworks:\n  - { name: natnet, mode: nat, options: { publish: [5301], hostPortBase: 20000 } }\n  - { name: hostnet, mode: host }\ncontainers:\n  - { name: server, host: h1, networks: [natnet] }\n  - { name: client, host: h2, networks: [hostnet] }\n');
+    await labs.apply(spec);
+    try {
+      expect((await labs.verify('dnat')).filter((o) => !o.ok)).toEqual([]);
+      expect(await iperf(labs, 'dnat', 'client', 'server', testbed.host('h1').address, { port: 20000 })).toBeGreaterThan(1e8);
+    } finally {
+      await labs.teardown('dnat');
+    }
+    await expectClean('dnat');
+  }, 120_000);
+
+  it('a failed apply is rolled back on every host, Docker objects included', async () => {
+    const spec = docker('name: dfail\nhosts: [h1, h2]\nnetworks:\n  - { name: mv, mode: macvlan }\ncontainers:\n  - { name: a, host: h1, networks: [mv] }\n  - { name: b, host: h2, networks: [mv] }\n');
+    const failure = await labs.apply(spec, { failAfter: { host: 'h1', stepId: 'a/start' } }).then(
+      () => null,
+      (error: unknown) => error,
+    );
+    expect(failure).toBeInstanceOf(CnlabError);
+    expect((failure as CnlabError).message).toMatch(/a\/start.*rolled back/);
+    await expectClean('dfail');
+  }, 120_000);
+
+  it('refuses to start over a user’s container of the same name, and leaves it alone', async () => {
+    await testbed.hostExec('h1', ['docker', 'network', 'create', '--internal', '--subnet', '198.19.250.0/24', 'users-net']);
+    const image = (await testbed.hostExec('h1', ['docker', 'image', 'ls', '--filter', 'label=cnlab.image=lab', '--format', '{{.Repository}}:{{.Tag}}'])).stdout.trim().split('\n')[0] ?? '';
+    expect(image).not.toBe('');
+    await testbed.hostExec('h1', ['docker', 'run', '-d', '--name', 'cnl-dusr-c1', '--network', 'users-net', image]);
+    try {
+      const spec = docker('name: dusr\nhosts: [h1]\nnetworks:\n  - { name: lan, mode: bridge }\ncontainers:\n  - { name: c, count: 2, host: h1, networks: [lan] }\n');
+      await expect(labs.apply(spec)).rejects.toThrow(/Docker objects already exist on this host, not created by this apply: cnl-dusr-c1/);
+      const still = await testbed.hostExec('h1', ['docker', 'inspect', '--format', '{{.State.Running}}', 'cnl-dusr-c1']);
+      expect(still.stdout.trim()).toBe('true');
+      await expectClean('dusr');
+    } finally {
+      await testbed.hostExec('h1', ['sh', '-c', 'docker rm -f cnl-dusr-c1 >/dev/null; docker network rm users-net >/dev/null']);
+    }
+  }, 120_000);
+
+  it('sweeps a lab whose ledger was lost by its label, and nothing else', async () => {
+    const spec = docker('name: dswp\nhosts: [h1]\nnetworks:\n  - { name: lan, mode: bridge }\ncontainers:\n  - { name: c, count: 2, host: h1, networks: [lan] }\n');
+    await labs.apply(spec);
+    // As after a crash that lost /run/cnlab: the objects remain, labelled, with no ledger naming them.
+    await testbed.hostExec('h1', ['rm', '-rf', '/run/cnlab/dswp']);
+    await testbed.hostExec('h1', ['sh', '-c', 'for n in $(ip netns list | awk \'/^cnl-dswp-/ {print $1}\'); do ip netns delete "$n"; done']);
+    const swept = await labs.sweepHosts(['h1'], false);
+    const found = swept.get('h1');
+    expect(found).not.toBeInstanceOf(CnlabError);
+    expect((found as { kind: string; name: string }[]).map((item) => `${item.kind} ${item.name}`).sort()).toEqual(['docker-container cnl-dswp-c1', 'docker-container cnl-dswp-c2', 'docker-network cnl-dswp-lan']);
+    await expectClean('dswp');
+  }, 120_000);
+});
