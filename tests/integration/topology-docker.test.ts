@@ -2,6 +2,9 @@
 // mode and macvlan across hosts applied, verified by the ping matrix, measured with iperf3 and torn down
 // with nothing left (no labelled container or network, namespace, ledger); a failed apply rolled back; a
 // user's own container of the same name refused and never touched; a lab whose ledger is lost swept by label.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CnlabError } from '../../src-main/core/errors';
 import { startHostDockerd, type HostDockerd } from '../../src-main/core/testbed/dockerd.ts';
@@ -11,11 +14,16 @@ import type { TopologySpec } from '../../src-main/core/topology/topology-schema'
 import { expectNothingLeft } from '../support/lab-checks';
 import { addressOf, iperf, testTopology } from '../support/lab-tools';
 import { openTestService, testbedHost, type ServiceFixture } from '../support/testbed-hosts';
+import { recordingContext } from '../support/workload-context';
+import { runLaunch } from '../../src-main/core/workloads/launch/launch-workload';
+import type { Measurement } from '../../src-main/core/workloads/workload-context';
+import { launchParamsSchema } from '../../src-main/core/workloads/workload-params';
 
 let testbed: Testbed;
 let fixture: ServiceFixture;
 let labs: LabService;
 const daemons: HostDockerd[] = [];
+let rawDir: string;
 
 /** What Docker on a host still holds of a lab: containers and networks with its label. */
 async function dockerLeftovers(labId: string): Promise<string[]> {
@@ -57,9 +65,11 @@ beforeAll(async () => {
   for (const host of ['h1', 'h2']) daemons.push(await startHostDockerd(testbed, host, { bip: null }));
   fixture = await openTestService(['h1', 'h2'].map((name) => testbedHost(testbed, name)));
   labs = new LabService(fixture.service, fixture.workspaceDir);
+  rawDir = mkdtempSync(join(tmpdir(), 'cnlab-docker-raw-'));
 }, 180_000);
 
 afterAll(async () => {
+  if (rawDir) rmSync(rawDir, { recursive: true, force: true });
   await fixture?.dispose();
   for (const daemon of daemons) await daemon.stop();
   await testbed?.teardown();
@@ -157,4 +167,44 @@ describe('runtime docker on a real Docker engine', () => {
     expect((found as { kind: string; name: string }[]).map((item) => `${item.kind} ${item.name}`).sort()).toEqual(['docker-container cnl-dswp-c1', 'docker-container cnl-dswp-c2', 'docker-network cnl-dswp-lan']);
     await expectClean('dswp');
   }, 120_000);
+});
+
+const median = (values: readonly number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
+
+/** One warm-up and three measured launches of two containers on h1 under a runtime; nothing left after each. */
+async function launches(mode: string, runtime: 'netns' | 'docker'): Promise<Measurement[]> {
+  const runs: Measurement[] = [];
+  const labId = `dl-${mode}-${runtime}`.slice(0, 20);
+  for (let index = 0; index <= 3; index++) {
+    const { ctx } = recordingContext(fixture.service, { rawRoot: rawDir, firstPort: 42000 });
+    const params = launchParamsSchema.parse({ tool: 'launch', containers: 2 });
+    const run = await runLaunch(ctx, { params, labs, network: { name: 'net', mode }, labId, addressPool: '198.19.0.0/16', host: 'h1', peerHost: 'h2', runtime });
+    if (index > 0) runs.push(run);
+    await expectClean(labId);
+  }
+  return runs;
+}
+
+describe('launch time under Docker (the setting of Table VI), next to netns', () => {
+  for (const mode of ['none', 'bridge', 'macvlan']) {
+    it(`${mode}: docker create, docker start and the first reply are timed on the host`, async () => {
+      const docker = await launches(mode, 'docker');
+      const netns = await launches(mode, 'netns');
+      for (const run of docker) {
+        expect(run.metrics.launchCreateMs).toBeGreaterThan(0);
+        expect(run.metrics.launchStartMs).toBeGreaterThan(0);
+        expect(run.metrics.launchNetnsMs).toBeUndefined();
+        if (mode === 'none') expect(run.metrics.launchFirstReplyMs).toBeUndefined();
+        else expect(run.metrics.launchFirstReplyMs).toBeLessThan(2000);
+        expect(run.rawSamples?.launchMs).toHaveLength(2);
+        expect(run.notes?.filter((note) => note.startsWith('noReply'))).toEqual([]);
+      }
+      const dockerMs = median(docker.flatMap((run) => run.rawSamples?.launchMs ?? []));
+      const netnsMs = median(netns.flatMap((run) => run.rawSamples?.launchMs ?? []));
+      const phase = (metric: string): string => median(docker.map((run) => run.metrics[metric] ?? NaN)).toFixed(1);
+      console.info(`${mode}: launch median docker ${dockerMs.toFixed(1)} ms (create ${phase('launchCreateMs')}, start ${phase('launchStartMs')}, first reply ${phase('launchFirstReplyMs')}) vs netns ${netnsMs.toFixed(1)} ms`);
+      // A Docker container is a process tree with its own mounts and cgroups: it cannot start as fast as a bare namespace.
+      expect(dockerMs).toBeGreaterThan(netnsMs);
+    }, 180_000);
+  }
 });
