@@ -10,9 +10,9 @@ import { CnlabError } from '../../src-main/core/errors';
 import { startHostDockerd, type HostDockerd } from '../../src-main/core/testbed/dockerd.ts';
 import { startTestbed, type Testbed } from '../../src-main/core/testbed/testbed.ts';
 import { LabService } from '../../src-main/core/topology/lab-service';
-import type { TopologySpec } from '../../src-main/core/topology/topology-schema';
+import { parseTopologyText, type TopologySpec } from '../../src-main/core/topology/topology-schema';
 import { expectNothingLeft } from '../support/lab-checks';
-import { addressOf, iperf, testTopology } from '../support/lab-tools';
+import { addressOf, iperf } from '../support/lab-tools';
 import { openTestService, testbedHost, type ServiceFixture } from '../support/testbed-hosts';
 import { recordingContext } from '../support/workload-context';
 import { runLaunch } from '../../src-main/core/workloads/launch/launch-workload';
@@ -57,12 +57,14 @@ async function exercise(spec: TopologySpec, transfer?: { client: string; server:
   await expectClean(spec.name);
 }
 
-const docker = (yaml: string): TopologySpec => testTopology(`runtime: docker\n${yaml}`);
+/** A docker topology in the lower half of the tests' range; Docker's own networks take the top (see beforeAll). */
+const docker = (yaml: string): TopologySpec => parseTopologyText(`v: 1\naddressPool: 198.19.0.0/17\nruntime: docker\n${yaml}`, 'test topology');
 
 beforeAll(async () => {
   testbed = await startTestbed({ hosts: 2 });
   // No docker0: its prefix would overlap the labs' pool (cnlab refuses pools that overlap host prefixes).
-  for (const host of ['h1', 'h2']) daemons.push(await startHostDockerd(testbed, host, { bip: null }));
+  // Docker's own networks (docker_gwbridge of a swarm) from the top of the labs' range, far from what cnlab allocates.
+  for (const host of ['h1', 'h2']) daemons.push(await startHostDockerd(testbed, host, { bip: null, addressPool: '198.19.224.0/19' }));
   fixture = await openTestService(['h1', 'h2'].map((name) => testbedHost(testbed, name)));
   labs = new LabService(fixture.service, fixture.workspaceDir);
   rawDir = mkdtempSync(join(tmpdir(), 'cnlab-docker-raw-'));
@@ -178,15 +180,60 @@ async function launches(mode: string, runtime: 'netns' | 'docker'): Promise<Meas
   for (let index = 0; index <= 3; index++) {
     const { ctx } = recordingContext(fixture.service, { rawRoot: rawDir, firstPort: 42000 });
     const params = launchParamsSchema.parse({ tool: 'launch', containers: 2 });
-    const run = await runLaunch(ctx, { params, labs, network: { name: 'net', mode }, labId, addressPool: '198.19.0.0/16', host: 'h1', peerHost: 'h2', runtime });
+    const run = await runLaunch(ctx, { params, labs, network: { name: 'net', mode }, labId, addressPool: '198.19.0.0/17', host: 'h1', peerHost: 'h2', runtime });
     if (index > 0) runs.push(run);
     await expectClean(labId);
   }
   return runs;
 }
 
+/** Each host's swarm state as Docker reports it. */
+async function swarmStates(): Promise<string[]> {
+  return Promise.all(testbed.hosts.map(async (host) => (await testbed.hostExec(host.name, ['docker', 'info', '--format', '{{.Swarm.LocalNodeState}}'])).stdout.trim()));
+}
+
+describe('swarm overlay (vxlan under runtime docker)', () => {
+  const overlay = (name: string, hosts: string, containers: string): TopologySpec =>
+    docker(`name: ${name}\ndocker: { swarmAddressPool: 198.19.192.0/19 }\nhosts: [${hosts}]\nnetworks:\n  - { name: ov, mode: vxlan, options: { vni: 4242 } }\ncontainers:\n${containers}`);
+
+  it('on one host: cnlab initialises a single-node swarm for the lab and leaves it at teardown', async () => {
+    expect(await swarmStates()).toEqual(['inactive', 'inactive']);
+    await exercise(overlay('dov1', 'h1', '  - { name: c, count: 2, host: h1, networks: [ov] }\n'), { client: 'c1', server: 'c2' });
+    expect(await swarmStates()).toEqual(['inactive', 'inactive']);
+  }, 120_000);
+
+  it('across two hosts: manager and worker, containers of both reach each other over the overlay', async () => {
+    const spec = overlay('dov2', 'h1, h2', '  - { name: a, host: h1, networks: [ov] }\n  - { name: b, host: h2, networks: [ov] }\n');
+    const applied = await labs.apply(spec);
+    try {
+      expect(await swarmStates()).toEqual(['active', 'active']);
+      expect((await labs.verify('dov2')).filter((o) => !o.ok)).toEqual([]);
+      const bps = await iperf(labs, 'dov2', 'b', 'a', addressOf(applied.record, 'a'), { seconds: 2 });
+      console.info(`swarm overlay h2 → h1: ${(bps / 1e9).toFixed(2)} Gbit/s`);
+      expect(bps).toBeGreaterThan(1e8);
+    } finally {
+      await labs.teardown('dov2');
+    }
+    await expectClean('dov2');
+    expect(await swarmStates()).toEqual(['inactive', 'inactive']);
+  }, 180_000);
+
+  it('refuses a swarm it did not make that lacks a host, and never leaves it', async () => {
+    await testbed.hostExec('h1', ['docker', 'swarm', 'init', '--advertise-addr', testbed.host('h1').address, '--default-addr-pool', '198.19.192.0/19']);
+    try {
+      const spec = overlay('dov3', 'h1, h2', '  - { name: a, host: h1, networks: [ov] }\n  - { name: b, host: h2, networks: [ov] }\n');
+      await expect(labs.apply(spec)).rejects.toThrow(/the overlay's hosts do not agree on a swarm \(h1 is in a swarm, h2 is inactive\)/);
+      // One host in the user's swarm: cnlab uses it as it is, and leaves it in place afterwards.
+      await exercise(overlay('dov4', 'h1', '  - { name: c, count: 2, host: h1, networks: [ov] }\n'), { client: 'c1', server: 'c2' });
+      expect(await swarmStates()).toEqual(['active', 'inactive']);
+    } finally {
+      await testbed.hostExec('h1', ['docker', 'swarm', 'leave', '--force']);
+    }
+  }, 180_000);
+});
+
 describe('launch time under Docker (the setting of Table VI), next to netns', () => {
-  for (const mode of ['none', 'bridge', 'macvlan']) {
+  for (const mode of ['none', 'bridge', 'macvlan', 'vxlan']) {
     it(`${mode}: docker create, docker start and the first reply are timed on the host`, async () => {
       const docker = await launches(mode, 'docker');
       const netns = await launches(mode, 'netns');

@@ -7,7 +7,7 @@ import { CnlabError } from '../errors';
 import type { HostFacts } from '../hosts/host-facts';
 import type { HostService } from '../hosts/host-service';
 import type { ExecResult } from '../exec/executor';
-import { shellCommand } from '../shell/quote';
+import { quoteShellArg, shellCommand } from '../shell/quote';
 import { renderApplyScript } from './apply-script';
 import { LabRuntime, type ApplyOptions, type ApplyResult, type HostTeardown } from './lab-runtime';
 import { LabStore, type LabRecord } from './lab-store';
@@ -75,7 +75,9 @@ export class LabService {
 
   /** `measureFirstReply`: plan the first-reply measurements that timed applies run. */
   async plan(spec: TopologySpec, options: { measureFirstReply?: boolean } = {}): Promise<LabPlan> {
-    const facts = await this.factsFor(spec.hosts);
+    // A swarm changes with every docker overlay lab applied or torn down: cached facts would be stale.
+    const swarmHosts = spec.runtime === 'docker' && spec.networks.some((network) => network.mode === 'vxlan') ? spec.hosts : [];
+    const facts = { ...(await this.factsFor(spec.hosts.filter((host) => !swarmHosts.includes(host)))), ...Object.fromEntries(await Promise.all(swarmHosts.map(async (host) => [host, await this.hosts.probe(host)] as const))) };
     const managementAddress = Object.fromEntries(spec.hosts.map((name) => [name, this.managementAddress(name, facts[name])]));
     return planLab(spec, { facts, managementAddress, measureFirstReply: options.measureFirstReply === true });
   }
@@ -97,7 +99,7 @@ export class LabService {
   async apply(spec: TopologySpec, { onPlan, ...options }: ApplyOptions & { onPlan?: (plan: LabPlan) => void } = {}): Promise<AppliedLab> {
     const plan = await this.plan(spec, { measureFirstReply: options.timings === true });
     onPlan?.(plan);
-    const result = await this.runtime.apply(plan, options);
+    const result = await this.runtime.apply(plan, { ...options, ...this.swarmOrder(plan, options) });
     const previous = result.status === 'unchanged' ? await this.store.find(plan.labId) : null;
     const record: LabRecord = previous ?? {
       formatVersion: 1,
@@ -114,6 +116,33 @@ export class LabService {
     };
     if (!previous) await this.store.save(record);
     return { ...result, record };
+  }
+
+  /**
+   * A swarm cnlab initialises: its manager's host is applied first, then its workers, each given the
+   * join token the manager issued (read there, written to a root-only file on the worker that its join
+   * step reads and removes; the token never reaches a command line or the lab record).
+   */
+  private swarmOrder(plan: LabPlan, options: ApplyOptions): Pick<ApplyOptions, 'hostOrder' | 'beforeGroup'> {
+    const swarm = plan.swarm;
+    if (!swarm?.initialise || swarm.workers.length === 0) return {};
+    if (options.hostOrder) throw new CnlabError('invalid-input', `lab ${plan.labId}: a swarm overlay across hosts orders its hosts itself (manager first): measure it without a peer host order`);
+    return {
+      hostOrder: [[swarm.manager], swarm.workers],
+      beforeGroup: async (index) => {
+        await options.beforeGroup?.(index, index === 0 ? [swarm.manager] : swarm.workers);
+        if (index !== 1) return;
+        const issued = await this.hosts.executor(swarm.manager).exec('docker swarm join-token -q worker', { privileged: true, timeoutMs: 30_000 });
+        const token = issued.stdout.trim();
+        if (issued.code !== 0 || !/^SWMTKN-[A-Za-z0-9-]+$/.test(token)) throw new CnlabError('command-failed', `host ${swarm.manager}: the swarm it manages gave no join token (${issued.stderr.trim() || 'no output'})`);
+        const file = swarm.joinTokenFile;
+        const script = `umask 077\nmkdir -p ${quoteShellArg(file.slice(0, file.lastIndexOf('/')))}\ncat > ${quoteShellArg(file)} <<'CNLAB_TOKEN'\n${token}\nCNLAB_TOKEN\n`;
+        await Promise.all(swarm.workers.map(async (worker) => {
+          const written = await this.hosts.executor(worker).runScript(script, { privileged: true, timeoutMs: 30_000 });
+          if (written.code !== 0) throw new CnlabError('command-failed', `host ${worker}: could not hand it the swarm join token: ${written.stderr.trim()}`);
+        }));
+      },
+    };
   }
 
   async verify(labId: string): Promise<VerifyOutcome[]> {

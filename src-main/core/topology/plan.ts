@@ -21,6 +21,8 @@ export type LedgerKind = 'netns' | 'link' | 'nft-table' | 'route' | 'neigh' | 'f
   /** runtime docker: a container or network labelled with the lab id; its undo removes it only while it carries the label. */
   | 'docker-container'
   | 'docker-network'
+  /** runtime docker: this host initialised or joined a swarm for the lab's overlay; undone by leaving it. */
+  | 'docker-swarm'
   /** A host where Docker runs: an ACCEPT rule for a lab bridge in Docker's DOCKER-USER chain (modes/bridge.ts). */
   | 'iptables-rule';
 
@@ -136,6 +138,8 @@ export interface LabPlan {
   expectations: ReachabilityExpectation[];
   /** Only labs with a dynamic control plane (etcd, bgp) have it (optional field, added with them). */
   controlPlanes?: ControlPlanePlan[];
+  /** runtime docker with an overlay: the swarm's manager and workers, and whether cnlab initialises it. */
+  swarm?: { manager: string; workers: string[]; initialise: boolean; joinTokenFile: string };
 }
 
 /**

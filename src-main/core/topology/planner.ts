@@ -30,6 +30,7 @@ import { routedHostSteps, routedInterface } from './modes/routed';
 import { containerShapingStep, shapingFeatures, underlayShapingSteps } from './modes/shaping';
 import { firstReplyStep } from './modes/first-reply';
 import { dockerContainer, dockerHostSteps, dockerProblems } from './docker/docker-plan';
+import { joinTokenFile, overlayAddressProblems, swarmOf, type SwarmPlan } from './docker/swarm-plan';
 import type { HostPlan, LabPlan, PlannedContainer, PlannedInterface, PlanStep, StepCommand } from './plan';
 import type { NetworkSpec, TopologySpec } from './topology-schema';
 import { factProblems, MODE_FEATURES, structureProblems } from './validate';
@@ -61,12 +62,13 @@ export function planLab(spec: TopologySpec, context: PlanContext): LabPlan {
   const ipam = allocateAddresses(ipamRequest(model, hosts));
   problems.push(...ipam.problems);
   const docker = spec.runtime === 'docker';
-  if (docker) problems.push(...dockerProblems(model, hosts));
+  const swarm = docker ? swarmOf(model, hosts) : { swarm: null, problems: [] };
+  if (docker) problems.push(...dockerProblems(model, hosts), ...swarm.problems, ...overlayAddressProblems(model, ipam.networks));
   else problems.push(...cniProblems(model, hosts, problems.length === 0 ? { model, hosts, ipam: ipam.networks } : null));
   if (problems.length > 0) throw refusal(problems);
 
   const inputs: PlanInputs = { model, hosts, ipam: ipam.networks };
-  const { steps, containers } = docker ? planDockerContainers(inputs, context) : planNetnsContainers(inputs, context);
+  const { steps, containers } = docker ? planDockerContainers(inputs, context, swarm.swarm) : planNetnsContainers(inputs, context);
 
   const hostPlans: HostPlan[] = spec.hosts.map((host) => ({ host, steps: steps.get(host) ?? [] }));
   for (const hostPlan of hostPlans) {
@@ -83,6 +85,7 @@ export function planLab(spec: TopologySpec, context: PlanContext): LabPlan {
     containers,
     expectations: expectations(model, containers),
     ...controlPlanesField(inputs),
+    ...(swarm.swarm ? { swarm: { ...swarm.swarm, joinTokenFile: joinTokenFile(inputs) } } : {}),
   };
 }
 
@@ -116,9 +119,9 @@ function planNetnsContainers(inputs: PlanInputs, context: PlanContext): PlannedC
 }
 
 /** Docker containers: owners first, in topology order, then the containers that join an owner's namespace. */
-function planDockerContainers(inputs: PlanInputs, context: PlanContext): PlannedContainers {
+function planDockerContainers(inputs: PlanInputs, context: PlanContext, swarm: SwarmPlan | null): PlannedContainers {
   const { model } = inputs;
-  const steps = new Map<string, PlanStep[]>(model.spec.hosts.map((host) => [host, [...dockerHostSteps(inputs, host), ...underlayShapingSteps(inputs, host)]]));
+  const steps = new Map<string, PlanStep[]>(model.spec.hosts.map((host) => [host, [...dockerHostSteps(inputs, host, swarm), ...underlayShapingSteps(inputs, host)]]));
   const planned = new Map<string, PlannedContainer>();
   const owners = model.containers.filter((container) => container.shareNetnsWith === null);
   const sharers = model.containers.filter((container) => container.shareNetnsWith !== null);
@@ -142,7 +145,8 @@ function ipamRequest(model: LabModel, hosts: ReadonlyMap<string, HostInfo>): Ipa
   const networks = [...model.networks.values()]
     .filter((network) => !ADDRESSLESS_MODES.has(network.mode))
     .map((network) => {
-      const perNetwork = network.mode === 'macvlan' || network.mode === 'ipvlan';
+      // Docker's overlay (vxlan under runtime docker) is one subnet across its hosts, like macvlan's.
+      const perNetwork = network.mode === 'macvlan' || network.mode === 'ipvlan' || (network.mode === 'vxlan' && model.spec.runtime === 'docker');
       return {
         name: network.name,
         scope: perNetwork ? ('per-network' as const) : ('per-host' as const),

@@ -236,6 +236,8 @@ export const dockerOptionsSchema = z
       .string()
       .regex(/^[a-z0-9][a-z0-9._/:@-]{0,199}$/, 'an image is a reference such as "cnlab-lab:1" or "registry.local/tools@sha256:…" (lower case)')
       .optional(),
+    /** Where a swarm cnlab initialises takes its overlay subnets from (docker swarm init --default-addr-pool); unset: Docker's default. */
+    swarmAddressPool: cidr4.optional(),
   })
   .strict();
 

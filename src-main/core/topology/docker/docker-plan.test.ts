@@ -59,7 +59,14 @@ describe('runtime docker plan', () => {
       kind: 'shell',
       text: `docker network create --label cnlab.lab=dk --driver bridge --internal --subnet 198.19.0.0/24 --gateway 198.19.0.1 -o com.docker.network.bridge.name=${bridge} cnl-dk-lan >/dev/null`,
     });
-    expect(step.creates).toEqual([{ kind: 'docker-network', name: 'cnl-dk-lan', undo: "docker network ls -q --filter label=cnlab.lab=dk --filter 'name=^cnl-dk-lan$' 2>/dev/null | xargs -r docker network rm >/dev/null 2>&1; true" }]);
+    // Removed only while labelled with the lab, and waited for: a swarm removes an overlay asynchronously.
+    expect(step.creates).toEqual([
+      {
+        kind: 'docker-network',
+        name: 'cnl-dk-lan',
+        undo: 'for cnlab_try in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do cnlab_ids=$(docker network ls -q --filter label=cnlab.lab=dk --filter \'name=^cnl-dk-lan$\' 2>/dev/null); [ -z "$cnlab_ids" ] && break; docker network rm $cnlab_ids >/dev/null 2>&1; sleep 0.5; done; true',
+      },
+    ]);
   });
 
   it('creates each container with its address, cpuset and labels, starts it and attaches its namespace', () => {
@@ -153,12 +160,82 @@ describe('runtime docker plan', () => {
   it('refuses what Docker cannot make here, each with its fix', () => {
     const refusals = (input: Omit<TopologyInput, 'v'>, context?: PlanContext): string => thrownCnlabError(() => plan(input, context)).message;
     const base = { name: 'dk', hosts: ['h1', 'h2'] };
-    expect(refusals({ ...base, networks: [{ name: 'ov', mode: 'vxlan' }], containers: [{ name: 'c1', host: 'h1', networks: ['ov'] }] })).toMatch(/network ov: mode vxlan under runtime docker is a swarm overlay.*use runtime netns/);
     expect(refusals({ ...base, networks: [{ name: 'rt', mode: 'routed' }], containers: [{ name: 'c1', host: 'h1', networks: ['rt'] }] })).toMatch(/network rt: Docker has no network driver that routes per host/);
     expect(refusals({ ...base, networks: [{ name: 'lan', mode: 'bridge', shaping: { rate: '1gbit' } }], containers: [{ name: 'c1', host: 'h1', networks: ['lan'] }] })).toMatch(/network lan: link shaping is not available under runtime docker/);
     expect(refusals({ ...base, backend: 'cni', networks: [{ name: 'lan', mode: 'bridge' }], containers: [{ name: 'c1', host: 'h1', networks: ['lan'] }] })).toMatch(/backend cni works with runtime netns only/);
     expect(refusals({ ...base, containers: [{ name: 'c1', host: 'h1' }] }, dockerContext(['h1', 'h2'], null))).toMatch(/host h1: runtime docker needs a Docker engine there.*cnlab hosts probe h1/);
     const noMacvlan = dockerContext(['h1', 'h2'], { ...DOCKER, networkDrivers: ['bridge', 'host', 'null'] });
     expect(refusals({ ...base, networks: [{ name: 'mv', mode: 'macvlan' }], containers: [{ name: 'c1', host: 'h1', networks: ['mv'] }] }, noMacvlan)).toMatch(/network mv: the Docker engine on host h1 has no macvlan network driver \(it has bridge, host, null\)/);
+  });
+});
+
+/** Docker facts in a swarm: active, manager or worker. */
+function inSwarm(manager: boolean, nodeId: string): NonNullable<HostFacts['docker']> {
+  return { ...DOCKER, swarm: { state: 'active', nodeId, controlAvailable: manager, managers: manager ? 1 : null, nodes: manager ? 2 : null } };
+}
+
+describe('runtime docker: swarm overlay (vxlan)', () => {
+  const overlay = (context = dockerContext(['h1', 'h2']), options: Record<string, unknown> = {}) =>
+    plan({ name: 'ov', hosts: ['h1', 'h2'], docker: { swarmAddressPool: '198.19.192.0/19' }, networks: [{ name: 'ov', mode: 'vxlan', options: { vni: 4242, ...options } }], containers: [{ name: 'a', host: 'h1', networks: ['ov'] }, { name: 'b', host: 'h2', networks: ['ov'] }] }, context);
+
+  it('initialises a swarm on the first host and joins the others, each undone by leaving (and removing the gwbridge it made)', () => {
+    const lab = overlay();
+    expect(lab.swarm).toEqual({ manager: 'h1', workers: ['h2'], initialise: true, joinTokenFile: '/run/cnlab/ov/swarm-join-token' });
+    const init = stepOf(lab, 'h1', 'host/swarm');
+    expect((init.run[0] as { text: string }).text).toBe(
+      "docker network inspect docker_gwbridge >/dev/null 2>&1 || : > /run/cnlab/ov/swarm-made-gwbridge\ndocker swarm init --advertise-addr 192.0.2.11 --listen-addr 192.0.2.11:2377 --default-addr-pool 198.19.192.0/19 --default-addr-pool-mask-length 24 >/dev/null",
+    );
+    expect(init.creates).toEqual([{ kind: 'docker-swarm', name: 'manager', undo: 'docker swarm leave --force >/dev/null 2>&1; if [ -e /run/cnlab/ov/swarm-made-gwbridge ]; then docker network rm docker_gwbridge >/dev/null 2>&1; fi; true' }]);
+    const join = (stepOf(lab, 'h2', 'host/swarm').run[0] as { text: string }).text;
+    // The token is read from the root-only file on the host, never written in the plan or a command line.
+    expect(join).toContain('--token "$(cat /run/cnlab/ov/swarm-join-token)" 192.0.2.11:2377');
+    expect(join).toContain('rm -f /run/cnlab/ov/swarm-join-token');
+    expect(JSON.stringify(lab)).not.toMatch(/SWMTKN/);
+  });
+
+  it('creates the overlay once, on the manager: attachable, internal, one subnet, Docker’s own addresses kept in the top /27', () => {
+    const lab = overlay();
+    expect((stepOf(lab, 'h1', 'net/ov').run[0] as { text: string }).text).toBe(
+      'docker network create --label cnlab.lab=ov --driver overlay --attachable --internal --subnet 198.19.0.0/24 --gateway 198.19.0.1 --ip-range 198.19.0.224/27 -o com.docker.network.driver.overlay.vxlanid_list=4242 cnl-ov-ov >/dev/null',
+    );
+    expect(hostPlanOf(lab, 'h2').steps.map((step) => step.id)).toEqual(['host/swarm', 'host/lab-image', 'b/create', 'b/start']);
+    expect(lab.containers.map((container) => container.interfaces[0]?.address)).toEqual(['198.19.0.2/24', '198.19.0.3/24']);
+  });
+
+  it('uses the hosts’ own swarm without touching it, checking on the manager that the workers are members', () => {
+    const context = dockerContext(['h1', 'h2']);
+    (context.facts.h1 as HostFacts).docker = inSwarm(false, 'node-h1');
+    (context.facts.h2 as HostFacts).docker = inSwarm(true, 'node-h2');
+    const lab = overlay(context);
+    expect(lab.swarm).toMatchObject({ manager: 'h2', workers: ['h1'], initialise: false });
+    expect(stepOf(lab, 'h2', 'host/swarm').creates).toEqual([]);
+    expect((stepOf(lab, 'h2', 'host/swarm').run[0] as { text: string }).text).toContain('docker node ls -q 2>/dev/null | grep -qx node-h1');
+    expect(hostPlanOf(lab, 'h1').steps.some((step) => step.id === 'host/swarm' || step.creates.some((entry) => entry.kind === 'docker-swarm'))).toBe(false);
+    expect(hostPlanOf(lab, 'h2').steps.some((step) => step.id === 'net/ov')).toBe(true);
+  });
+
+  it('refuses mixed swarms, a swarm without a manager, another control plane, and addresses in Docker’s range', () => {
+    const mixed = dockerContext(['h1', 'h2']);
+    (mixed.facts.h1 as HostFacts).docker = inSwarm(true, 'node-h1');
+    expect(thrownCnlabError(() => overlay(mixed)).message).toMatch(/the overlay's hosts do not agree on a swarm \(h1 is in a swarm, h2 is inactive\).*joins or leaves only a swarm it initialised/);
+    const workers = dockerContext(['h1', 'h2'], inSwarm(false, 'n'));
+    expect(thrownCnlabError(() => overlay(workers)).message).toMatch(/none of them is a manager/);
+    expect(thrownCnlabError(() => overlay(undefined, { controlPlane: 'etcd' })).message).toMatch(/network ov: under runtime docker the swarm is the overlay's control plane: remove controlPlane etcd/);
+    const managed = dockerContext(['h1', 'h2'], inSwarm(true, 'n'));
+    expect(thrownCnlabError(() => overlay(managed, { port: 4790 })).message).toMatch(/data path port is chosen when it is initialised, and cnlab did not initialise this one/);
+    const crowded = thrownCnlabError(() =>
+      plan({ name: 'ov', hosts: ['h1'], networks: [{ name: 'ov', mode: 'vxlan' }], containers: [{ name: 'a', host: 'h1', networks: ['ov'], addresses: { ov: '198.19.0.230' } }] }),
+    ).message;
+    expect(crowded).toMatch(/network ov: container a has address 198.19.0.230, in 198.19.0.224\/27, which Docker's overlay keeps/);
+    expect(thrownCnlabError(() => overlay(dockerContext(['h1', 'h2'], { ...DOCKER, networkDrivers: ['bridge'] }))).message).toMatch(/no overlay network driver/);
+  });
+
+  it('times the first reply from the overlay’s .1, which Docker answers', () => {
+    const timed = planLab(specOf({ name: 'ov', runtime: 'docker', hosts: ['h1'], networks: [{ name: 'ov', mode: 'vxlan' }], containers: [{ name: 'a', host: 'h1', networks: ['ov'] }] }), { ...dockerContext(['h1']), measureFirstReply: true });
+    expect(stepOf(timed, 'h1', 'a/first-reply').run).toEqual([{ kind: 'first-reply', netns: 'cnl-ov-a', address: '198.19.0.1' }]);
+  });
+
+  it('passes a non-default VXLAN port to the swarm it initialises', () => {
+    expect((stepOf(overlay(undefined, { port: 4790 }), 'h1', 'host/swarm').run[0] as { text: string }).text).toContain('--data-path-port 4790');
   });
 });

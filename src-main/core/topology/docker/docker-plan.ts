@@ -16,11 +16,12 @@ import { DOCKER_LAB_LABEL } from '../naming';
 import type { LedgerEntry, PlannedContainer, PlannedInterface, PlanStep } from '../plan';
 import type { NetworkSpec } from '../topology-schema';
 import { IMAGE_VARIABLE, labImageScript } from './lab-image';
+import { overlayDynamicRange, swarmStep, type SwarmPlan } from './swarm-plan';
 
 const LAB_LABEL = DOCKER_LAB_LABEL;
 
-/** The network modes a Docker driver provides here (vxlan needs swarm's overlay, routed has no driver). */
-export const DOCKER_MODES: ReadonlySet<NetworkSpec['mode']> = new Set(['none', 'host', 'bridge', 'nat', 'macvlan', 'ipvlan']);
+/** The network modes a Docker driver provides (vxlan is swarm's overlay; routed has no driver). */
+export const DOCKER_MODES: ReadonlySet<NetworkSpec['mode']> = new Set(['none', 'host', 'bridge', 'nat', 'macvlan', 'ipvlan', 'vxlan']);
 
 /** Docker's name of a lab network, unique per lab: cnl-<lab>-<network>. */
 export function dockerNetworkName(inputs: PlanInputs, network: string): string {
@@ -42,9 +43,11 @@ function labelWords(inputs: PlanInputs): string[] {
  */
 function labelledRemoval(inputs: PlanInputs, kind: 'container' | 'network', name: string): string {
   const label = `label=${LAB_LABEL}=${inputs.model.spec.name}`;
-  const list = kind === 'container' ? ['docker', 'ps', '-aq', '--filter', label, '--filter', `name=^${name}$`] : ['docker', 'network', 'ls', '-q', '--filter', label, '--filter', `name=^${name}$`];
-  const remove = kind === 'container' ? 'docker rm -f' : 'docker network rm';
-  return `${shellCommand(list)} 2>/dev/null | xargs -r ${remove} >/dev/null 2>&1; true`;
+  if (kind === 'container') return `${shellCommand(['docker', 'ps', '-aq', '--filter', label, '--filter', `name=^${name}$`])} 2>/dev/null | xargs -r docker rm -f >/dev/null 2>&1; true`;
+  // A swarm removes an overlay asynchronously (and frees its load balancer's endpoint a moment after the
+  // last container): `network rm` is repeated until the network is gone from this host, for up to 10 s.
+  const list = shellCommand(['docker', 'network', 'ls', '-q', '--filter', label, '--filter', `name=^${name}$`]);
+  return `for cnlab_try in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do cnlab_ids=$(${list} 2>/dev/null); [ -z "$cnlab_ids" ] && break; docker network rm $cnlab_ids >/dev/null 2>&1; sleep 0.5; done; true`;
 }
 
 function imageStep(inputs: PlanInputs): PlanStep {
@@ -64,7 +67,7 @@ function networkWords(inputs: PlanInputs, network: NetworkSpec, host: string): s
   // IPAM reserves .1 of every block as the gateway, even on macvlan and ipvlan, where Docker wants one.
   const gateway = formatIpv4(block.gateway ?? block.subnet.base + 1);
   const common = ['--subnet', formatCidr(block.subnet), '--gateway', gateway];
-  const mtu = 'mtu' in network.options && typeof network.options.mtu === 'number' ? ['-o', `com.docker.network.driver.mtu=${network.options.mtu}`] : [];
+  const mtu = network.mode !== 'vxlan' && 'mtu' in network.options && typeof network.options.mtu === 'number' ? ['-o', `com.docker.network.driver.mtu=${network.options.mtu}`] : [];
   switch (network.mode) {
     case 'bridge':
     case 'nat':
@@ -82,21 +85,37 @@ function networkWords(inputs: PlanInputs, network: NetworkSpec, host: string): s
       return ['--driver', 'macvlan', ...common, '-o', `parent=${parentOf(inputs, network, host) ?? ''}`, '-o', `macvlan_mode=${network.options.macvlanMode}`, ...mtu];
     case 'ipvlan':
       return ['--driver', 'ipvlan', ...common, '-o', `parent=${parentOf(inputs, network, host) ?? ''}`, '-o', `ipvlan_mode=${network.options.ipvlanMode}`, ...mtu];
+    case 'vxlan':
+      // Swarm-scoped, made once on the manager; attachable so plain containers join it; internal: no
+      // egress through docker_gwbridge, so the lab's traffic stays on the overlay.
+      return [
+        '--driver',
+        'overlay',
+        '--attachable',
+        '--internal',
+        ...common,
+        ...(overlayDynamicRange(block) ? ['--ip-range', overlayDynamicRange(block) ?? ''] : []),
+        '-o',
+        `com.docker.network.driver.overlay.vxlanid_list=${network.options.vni}`,
+        ...(typeof network.options.mtu === 'number' ? ['-o', `com.docker.network.driver.mtu=${network.options.mtu}`] : []),
+      ];
     default:
       throw new Error(`internal: network ${network.name} (mode ${network.mode}) has no Docker network`);
   }
 }
 
-function networkSteps(inputs: PlanInputs, host: string): PlanStep[] {
+function networkSteps(inputs: PlanInputs, host: string, swarm: SwarmPlan | null): PlanStep[] {
   const here = [...inputs.model.networks.values()].filter((network) => (inputs.model.hostsOf.get(network.name) ?? []).includes(host));
   return here
     .filter((network) => network.mode !== 'none' && network.mode !== 'host')
+    // An overlay is one network of the swarm, made on its manager; the other hosts' containers attach to it.
+    .filter((network) => network.mode !== 'vxlan' || swarm?.manager === host)
     .map((network) => {
       const name = dockerNetworkName(inputs, network.name);
       return {
         id: `net/${network.name}`,
         phase: 'host' as const,
-        description: `Docker network ${name} (${network.mode === 'nat' ? 'bridge driver, published ports' : `${network.mode === 'bridge' ? 'bridge' : network.mode} driver`})`,
+        description: `Docker network ${name} (${network.mode === 'nat' ? 'bridge driver, published ports' : `${network.mode === 'vxlan' ? 'overlay' : network.mode} driver`})`,
         creates: [{ kind: 'docker-network' as const, name, undo: labelledRemoval(inputs, 'network', name) }],
         run: [{ kind: 'shell' as const, text: `${shellCommand(['docker', 'network', 'create', ...labelWords(inputs), ...networkWords(inputs, network, host), name])} >/dev/null` }],
       };
@@ -234,21 +253,21 @@ function attachedNetnsEntry(netns: string): LedgerEntry {
   return { kind: 'netns', name: netns, undo: `${shellCommand(['ip', 'netns', 'delete', netns])} 2>/dev/null; true` };
 }
 
-/** The host-level steps of the docker runtime: the lab image, then the lab's networks on this host. */
-export function dockerHostSteps(inputs: PlanInputs, host: string): PlanStep[] {
+/** The host-level steps of the docker runtime: the swarm (overlays), the lab image, then the lab's networks on this host. */
+export function dockerHostSteps(inputs: PlanInputs, host: string, swarm: SwarmPlan | null): PlanStep[] {
   const hasContainers = inputs.model.containers.some((container) => container.host === host);
-  return [...(hasContainers ? [imageStep(inputs)] : []), ...networkSteps(inputs, host)];
+  const joined = swarm ? swarmStep(inputs, swarm, host) : null;
+  return [...(joined ? [joined] : []), ...(hasContainers ? [imageStep(inputs)] : []), ...networkSteps(inputs, host, swarm)];
 }
 
 /** Docker's driver for each mode cnlab maps onto one. */
-const DRIVER_OF: Partial<Record<NetworkSpec['mode'], string>> = { bridge: 'bridge', nat: 'bridge', macvlan: 'macvlan', ipvlan: 'ipvlan' };
+const DRIVER_OF: Partial<Record<NetworkSpec['mode'], string>> = { bridge: 'bridge', nat: 'bridge', macvlan: 'macvlan', ipvlan: 'ipvlan', vxlan: 'overlay' };
 
-/** What the docker runtime refuses in a topology, or on its hosts, with the fix. */
+/** What the docker runtime refuses in a topology, or on its hosts, with the fix (the swarm's own in swarm-plan.ts). */
 export function dockerProblems(model: LabModel, hosts: ReadonlyMap<string, HostInfo>): string[] {
   const problems: string[] = [];
   if (model.spec.backend === 'cni') problems.push('backend cni works with runtime netns only (under runtime docker, Docker\'s drivers make the networks): remove backend or set runtime: netns');
   for (const network of model.networks.values()) {
-    if (network.mode === 'vxlan') problems.push(`network ${network.name}: mode vxlan under runtime docker is a swarm overlay, which this cnlab does not build yet: use runtime netns for vxlan`);
     if (network.mode === 'routed') problems.push(`network ${network.name}: Docker has no network driver that routes per host (mode routed): use runtime netns for routed`);
     if (network.shaping) problems.push(`network ${network.name}: link shaping is not available under runtime docker yet: remove shaping, or use runtime netns`);
   }
