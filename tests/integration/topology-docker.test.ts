@@ -254,4 +254,23 @@ describe('launch time under Docker (the setting of Table VI), next to netns', ()
       expect(dockerMs).toBeGreaterThan(netnsMs);
     }, 180_000);
   }
+
+  it('vxlan across hosts (Table VI’s Docker overlay row): the measured host joins the peer host’s swarm, and the peer reaches the new containers', async () => {
+    const runs: Measurement[] = [];
+    for (let index = 0; index < 3; index++) {
+      const { ctx } = recordingContext(fixture.service, { rawRoot: rawDir, firstPort: 43000 });
+      const params = launchParamsSchema.parse({ tool: 'launch', containers: 2, fromPeer: true });
+      runs.push(await runLaunch(ctx, { params, labs, network: { name: 'net', mode: 'vxlan' }, labId: 'dl-ovpeer', addressPool: '198.19.0.0/17', host: 'h1', peerHost: 'h2', runtime: 'docker' }));
+      await expectClean('dl-ovpeer');
+      expect(await swarmStates()).toEqual(['inactive', 'inactive']);
+    }
+    for (const run of runs) {
+      expect(run.metrics.launchStartMs).toBeGreaterThan(0);
+      expect(run.metrics.peerFirstContainerMs).toBeGreaterThan(0);
+      expect(run.metrics.peerFirstContainerMs).toBeLessThan(10_000);
+      expect(run.rawSamples?.launchMs).toHaveLength(2);
+    }
+    const launch = median(runs.flatMap((run) => run.rawSamples?.launchMs ?? []));
+    console.info(`vxlan across hosts (swarm overlay): launch median ${launch.toFixed(1)} ms, peer reaches the first container after ${median(runs.map((run) => run.metrics.peerFirstContainerMs ?? NaN)).toFixed(1)} ms`);
+  }, 240_000);
 });

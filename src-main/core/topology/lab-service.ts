@@ -126,23 +126,33 @@ export class LabService {
   private swarmOrder(plan: LabPlan, options: ApplyOptions): Pick<ApplyOptions, 'hostOrder' | 'beforeGroup'> {
     const swarm = plan.swarm;
     if (!swarm?.initialise || swarm.workers.length === 0) return {};
-    if (options.hostOrder) throw new CnlabError('invalid-input', `lab ${plan.labId}: a swarm overlay across hosts orders its hosts itself (manager first): measure it without a peer host order`);
+    // A caller's order (launch time's peer host first) is kept when the manager comes first in it.
+    const hostOrder = options.hostOrder ?? [[swarm.manager], swarm.workers];
+    if (hostOrder[0]?.length !== 1 || hostOrder[0][0] !== swarm.manager) {
+      throw new CnlabError('invalid-input', `lab ${plan.labId}: its swarm's manager ${swarm.manager} must be applied first, alone, before the hosts that join it`);
+    }
     return {
-      hostOrder: [[swarm.manager], swarm.workers],
-      beforeGroup: async (index) => {
-        await options.beforeGroup?.(index, index === 0 ? [swarm.manager] : swarm.workers);
-        if (index !== 1) return;
-        const issued = await this.hosts.executor(swarm.manager).exec('docker swarm join-token -q worker', { privileged: true, timeoutMs: 30_000 });
-        const token = issued.stdout.trim();
-        if (issued.code !== 0 || !/^SWMTKN-[A-Za-z0-9-]+$/.test(token)) throw new CnlabError('command-failed', `host ${swarm.manager}: the swarm it manages gave no join token (${issued.stderr.trim() || 'no output'})`);
-        const file = swarm.joinTokenFile;
-        const script = `umask 077\nmkdir -p ${quoteShellArg(file.slice(0, file.lastIndexOf('/')))}\ncat > ${quoteShellArg(file)} <<'CNLAB_TOKEN'\n${token}\nCNLAB_TOKEN\n`;
-        await Promise.all(swarm.workers.map(async (worker) => {
-          const written = await this.hosts.executor(worker).runScript(script, { privileged: true, timeoutMs: 30_000 });
-          if (written.code !== 0) throw new CnlabError('command-failed', `host ${worker}: could not hand it the swarm join token: ${written.stderr.trim()}`);
-        }));
+      hostOrder,
+      beforeGroup: async (index, hosts) => {
+        // The token is handed before the caller's hook, so nothing the caller times waits for it.
+        if (index === 1) await this.handJoinToken(swarm);
+        await options.beforeGroup?.(index, hosts);
       },
     };
+  }
+
+  private async handJoinToken(swarm: NonNullable<LabPlan['swarm']>): Promise<void> {
+    const issued = await this.hosts.executor(swarm.manager).exec('docker swarm join-token -q worker', { privileged: true, timeoutMs: 30_000 });
+    const token = issued.stdout.trim();
+    if (issued.code !== 0 || !/^SWMTKN-[A-Za-z0-9-]+$/.test(token)) throw new CnlabError('command-failed', `host ${swarm.manager}: the swarm it manages gave no join token (${issued.stderr.trim() || 'no output'})`);
+    const file = swarm.joinTokenFile;
+    const script = `umask 077\nmkdir -p ${quoteShellArg(file.slice(0, file.lastIndexOf('/')))}\ncat > ${quoteShellArg(file)} <<'CNLAB_TOKEN'\n${token}\nCNLAB_TOKEN\n`;
+    await Promise.all(
+      swarm.workers.map(async (worker) => {
+        const written = await this.hosts.executor(worker).runScript(script, { privileged: true, timeoutMs: 30_000 });
+        if (written.code !== 0) throw new CnlabError('command-failed', `host ${worker}: could not hand it the swarm join token: ${written.stderr.trim()}`);
+      }),
+    );
   }
 
   async verify(labId: string): Promise<VerifyOutcome[]> {

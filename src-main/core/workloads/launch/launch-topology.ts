@@ -83,7 +83,8 @@ export function launchLayout(input: LaunchLayoutInput): LaunchLayout {
     ...(input.dockerImage ? { docker: { image: input.dockerImage } } : {}),
     // etcd runs on the network's first host: the peer's, so the peer's host can be applied up to its
     // container before the measured host starts (its agent would otherwise wait for an etcd not started).
-    hosts: peerHost ? (controlPlane ? [peerHost, input.host] : [input.host, peerHost]) : [input.host],
+    // Likewise a swarm (vxlan under runtime docker) is managed from the first host, applied first.
+    hosts: peerHost ? (controlPlane || (input.runtime === 'docker' && network.mode === 'vxlan') ? [peerHost, input.host] : [input.host, peerHost]) : [input.host],
     addressPool: input.addressPool,
     networks: [network],
     containers,
