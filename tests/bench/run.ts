@@ -12,6 +12,7 @@ import { benchExperimentsUi } from './experiments-ui.bench.ts';
 import { benchSshLatency, sshLatencyMarkdown } from './ssh-latency.bench.ts';
 import { benchBundles } from './bundles.bench.ts';
 import { benchWorkspaceOpen } from './workspace-open.bench.ts';
+import { benchDocker } from './docker.bench.ts';
 
 const BENCHES: Record<string, () => Promise<string>> = {
   ssh: async () => sshLatencyMarkdown(await benchSshLatency()),
@@ -23,6 +24,7 @@ const BENCHES: Record<string, () => Promise<string>> = {
   'experiments-ui': benchExperimentsUi,
   bundles: benchBundles,
   'workspace-open': benchWorkspaceOpen,
+  docker: benchDocker,
 };
 
 const FILE = join(__dirname, '..', '..', 'BENCHMARKS.md');

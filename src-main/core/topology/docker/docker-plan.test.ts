@@ -185,7 +185,13 @@ describe('runtime docker: swarm overlay (vxlan)', () => {
     expect((init.run[0] as { text: string }).text).toBe(
       "docker network inspect docker_gwbridge >/dev/null 2>&1 || : > /run/cnlab/ov/swarm-made-gwbridge\ndocker swarm init --advertise-addr 192.0.2.11 --listen-addr 192.0.2.11:2377 --default-addr-pool 198.19.192.0/19 --default-addr-pool-mask-length 24 >/dev/null",
     );
-    expect(init.creates).toEqual([{ kind: 'docker-swarm', name: 'manager', undo: 'docker swarm leave --force >/dev/null 2>&1; if [ -e /run/cnlab/ov/swarm-made-gwbridge ]; then docker network rm docker_gwbridge >/dev/null 2>&1; fi; true' }]);
+    expect(init.creates).toEqual([
+      {
+        kind: 'docker-swarm',
+        name: 'manager',
+        undo: 'docker swarm leave --force >/dev/null 2>&1; if [ -e /run/cnlab/ov/swarm-made-gwbridge ]; then for cnlab_try in 1 2 3 4 5 6 7 8 9 10; do docker network inspect docker_gwbridge >/dev/null 2>&1 || break; docker network rm docker_gwbridge >/dev/null 2>&1; sleep 0.5; done; fi; true',
+      },
+    ]);
     const join = (stepOf(lab, 'h2', 'host/swarm').run[0] as { text: string }).text;
     // The token is read from the root-only file on the host, never written in the plan or a command line.
     expect(join).toContain('--token "$(cat /run/cnlab/ov/swarm-join-token)" 192.0.2.11:2377');
@@ -228,6 +234,16 @@ describe('runtime docker: swarm overlay (vxlan)', () => {
     ).message;
     expect(crowded).toMatch(/network ov: container a has address 198.19.0.230, in 198.19.0.224\/27, which Docker's overlay keeps/);
     expect(thrownCnlabError(() => overlay(dockerContext(['h1', 'h2'], { ...DOCKER, networkDrivers: ['bridge'] }))).message).toMatch(/no overlay network driver/);
+  });
+
+  it('attaches an overlay first (eth0), whatever the container’s list says: hot-plugged on a worker it carries nothing', () => {
+    const lab = plan({ name: 'ov', hosts: ['h1', 'h2'], networks: [{ name: 'mv', mode: 'macvlan' }, { name: 'ov', mode: 'vxlan' }], containers: [{ name: 'a', host: 'h1', networks: ['ov'] }, { name: 'b', host: 'h2', networks: ['mv', 'ov'] }] });
+    expect(lab.containers.find((container) => container.name === 'b')?.interfaces.map((entry) => [entry.network, entry.ifname])).toEqual([
+      ['mv', 'eth1'],
+      ['ov', 'eth0'],
+    ]);
+    expect((stepOf(lab, 'h2', 'b/create').run[0] as { text: string }).text).toContain('--network cnl-ov-ov --ip 198.19.1.3');
+    expect((stepOf(lab, 'h2', 'b/links').run[0] as { text: string }).text).toContain('docker network connect --ip 198.19.0.2 cnl-ov-mv cnl-ov-b');
   });
 
   it('times the first reply from the overlay’s .1, which Docker answers', () => {

@@ -154,8 +154,8 @@ export interface DockerContainerPlan {
 
 /**
  * A container's steps: create (first network, address, cpuset, labels), start and attach its namespace
- * under /run/netns, then connect its other networks in order (so eth1, eth2… follow the list). A
- * namespace-sharing container joins its owner with --network container:<owner>.
+ * under /run/netns, then connect its other networks in order (so eth1, eth2… follow the list; an overlay
+ * comes first, see below). A namespace-sharing container joins its owner with --network container:<owner>.
  */
 export function dockerContainer(inputs: PlanInputs, container: LabContainer, owner: PlannedContainer | null): DockerContainerPlan {
   const name = dockerContainerName(inputs, container.name);
@@ -163,7 +163,10 @@ export function dockerContainer(inputs: PlanInputs, container: LabContainer, own
   const networks = container.networks.map((network) => networkOf(inputs, network));
   const first = networks[0];
   const hostMode = first?.mode === 'host';
-  const attached = networks.filter((network) => network.mode !== 'none' && network.mode !== 'host');
+  // An overlay is attached first (eth0), the rest after the start in list order: Docker 20.10 connects an
+  // attachable overlay to a running container on a swarm worker without traffic between hosts (measured).
+  const own = networks.filter((network) => network.mode !== 'none' && network.mode !== 'host');
+  const attached = [...own.filter((network) => network.mode === 'vxlan'), ...own.filter((network) => network.mode !== 'vxlan')];
   const interfaces: PlannedInterface[] = owner
     ? owner.interfaces.map((entry) => ({ ...entry }))
     : hostMode && first

@@ -82,7 +82,9 @@ function address(inputs: PlanInputs, host: string): string {
  */
 function leaveEntry(inputs: PlanInputs, role: 'manager' | 'worker'): LedgerEntry {
   const marker = shellCommand([gwbridgeMarker(inputs)]);
-  return { kind: 'docker-swarm', name: role, undo: `docker swarm leave --force >/dev/null 2>&1; if [ -e ${marker} ]; then docker network rm docker_gwbridge >/dev/null 2>&1; fi; true` };
+  // The gwbridge keeps the ingress sandbox's endpoint a moment after leaving: its removal is retried for up to 5 s.
+  const removal = 'for cnlab_try in 1 2 3 4 5 6 7 8 9 10; do docker network inspect docker_gwbridge >/dev/null 2>&1 || break; docker network rm docker_gwbridge >/dev/null 2>&1; sleep 0.5; done';
+  return { kind: 'docker-swarm', name: role, undo: `docker swarm leave --force >/dev/null 2>&1; if [ -e ${marker} ]; then ${removal}; fi; true` };
 }
 
 function gwbridgeMarker(inputs: PlanInputs): string {
