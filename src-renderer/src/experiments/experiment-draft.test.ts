@@ -94,6 +94,19 @@ describe('experiment draft to YAML', () => {
     expect(experimentDraftToYaml(quick)).toContain('- { mode: bridge, placement: { server: h1, client: h1 } }');
   });
 
+  it('writes a case under Docker with its runtime, labels it apart, and reads it back', () => {
+    const both = draft({ cases: [{ mode: 'bridge' }, { mode: 'bridge', runtime: 'docker' }, { mode: 'vxlan', runtime: 'docker' }] });
+    const data = experimentDraftToData(both);
+    expect(data.modes).toEqual([
+      { mode: 'bridge', placement: { server: 'h1', client: 'h1' } },
+      { mode: 'bridge', placement: { server: 'h1', client: 'h1' }, runtime: 'docker' },
+      { mode: 'vxlan', runtime: 'docker' },
+    ]);
+    expect(draftProblems(both)).toEqual([]);
+    expect(read(experimentDraftToYaml(both)).cases).toEqual(both.cases);
+    expect(reasonOf('v: 1\nkind: experiment\nname: x\nhosts: [h1, h2]\nplacement: { server: h1, client: h2 }\nruntime: docker\nmodes: [bridge]\nworkload: { tool: iperf3 }\n')).toMatch(/runtime: the form sets the runtime per case/);
+  });
+
   it('gives host-local modes (bridge, nat) a pair on the server host when the hosts differ', () => {
     const data = experimentDraftToData(draft({ hosts: { server: 'h2', client: 'h1' }, cases: [{ mode: 'bridge' }, { mode: 'nat', label: 'masq' }, { mode: 'vxlan' }, { mode: 'baseline' }] }));
     expect(data.hosts).toEqual(['h2', 'h1']);

@@ -26,8 +26,10 @@ export type InterferenceLoad = 'busy' | 'burst';
 
 export interface ExperimentCase {
   mode: CaseMode;
-  /** How the tables name the case; absent or empty: the mode. */
+  /** How the tables name the case; absent or empty: the mode (with "-docker" under Docker). */
   label?: string;
+  /** The case made with Docker containers and networks instead of cnlab's namespaces. */
+  runtime?: 'docker';
 }
 
 export interface ExperimentDraft {
@@ -70,6 +72,7 @@ export interface ExperimentCaseData {
   mode: CaseMode;
   label?: string;
   placement?: Placement;
+  runtime?: 'docker';
 }
 
 export type WorkloadData = Record<string, string | number | boolean>;
@@ -138,7 +141,7 @@ export function newExperimentDraft(hosts: string[]): ExperimentDraft {
 
 /** The label a case goes by in the tables (and in `baseline`). */
 export function caseLabel(entry: ExperimentCase): string {
-  return entry.label?.trim() || entry.mode;
+  return entry.label?.trim() || (entry.runtime === 'docker' ? `${entry.mode}-docker` : entry.mode);
 }
 
 export function isIperf3Kind(kind: WorkloadKind): boolean {
@@ -203,8 +206,8 @@ function caseData(draft: ExperimentDraft, entry: ExperimentCase): CaseMode | Exp
   const label = entry.label?.trim();
   // A host-local network cannot carry a pair across hosts: the pair shares the server host.
   const placement = server !== client && SINGLE_HOST_MODES.includes(entry.mode) ? { server, client: server } : undefined;
-  if (!label && !placement) return entry.mode;
-  return { mode: entry.mode, ...(label ? { label } : {}), ...(placement ? { placement } : {}) };
+  if (!label && !placement && !entry.runtime) return entry.mode;
+  return { mode: entry.mode, ...(label ? { label } : {}), ...(placement ? { placement } : {}), ...(entry.runtime ? { runtime: entry.runtime } : {}) };
 }
 
 function usedHosts(draft: ExperimentDraft): string[] {
@@ -442,10 +445,12 @@ function readMode(value: unknown, path: string): CaseMode {
 function readCase(value: unknown, index: number, placement: Placement): ExperimentCase {
   const path = `modes.${index}`;
   if (!isMapping(value)) return { mode: readMode(value, path) };
-  onlyKeys(value, ['mode', 'label', 'placement'], `${path}.`);
+  onlyKeys(value, ['mode', 'label', 'placement', 'runtime'], `${path}.`);
   const mode = readMode(value.mode, `${path}.mode`);
   if (value.placement !== undefined) checkCasePlacement(mode, readPlacement(value.placement, `${path}.placement`), placement, path);
-  return value.label === undefined ? { mode } : { mode, label: text(value.label, `${path}.label`) };
+  if (value.runtime !== undefined && value.runtime !== 'netns' && value.runtime !== 'docker') refuse(`${path}.runtime is netns or docker`);
+  if (value.runtime === 'docker' && mode === BASELINE) refuse(`${path}.runtime: the baseline runs without containers, so it has no runtime`);
+  return { mode, ...(value.label === undefined ? {} : { label: text(value.label, `${path}.label`) }), ...(value.runtime === 'docker' ? { runtime: 'docker' as const } : {}) };
 }
 
 /** The form places a host-local mode's pair on the server host and every other case as the file does. */
@@ -590,7 +595,7 @@ function readPattern(value: unknown): Pattern {
   return value === 'pairs' || value === 'all-to-all' ? value : refuse('pattern is pairs or all-to-all');
 }
 
-const TOP_KEYS = ['v', 'kind', 'name', 'hosts', 'addressPool', 'backend', 'placement', 'modes', 'workload', 'axes', 'pairs', 'pattern', 'interference', 'repetitions', 'warmup', 'cooldown', 'randomize', 'seed', 'baseline', 'sampleHosts'];
+const TOP_KEYS = ['v', 'kind', 'name', 'hosts', 'addressPool', 'backend', 'runtime', 'docker', 'placement', 'modes', 'workload', 'axes', 'pairs', 'pattern', 'interference', 'repetitions', 'warmup', 'cooldown', 'randomize', 'seed', 'baseline', 'sampleHosts'];
 
 function checkTop(data: Mapping): void {
   if (data.v !== 1) refuse('write "v: 1": the form reads format version 1');
@@ -598,6 +603,8 @@ function checkTop(data: Mapping): void {
   onlyKeys(data, TOP_KEYS, '');
   if (data.addressPool !== undefined && data.addressPool !== '198.19.0.0/16') refuse('addressPool: the form uses the default pool (edit it here in the YAML)');
   if (data.backend !== undefined && data.backend !== 'iproute2') refuse('backend: the form uses the iproute2 backend (edit it here in the YAML)');
+  if (data.runtime !== undefined && data.runtime !== 'netns') refuse('runtime: the form sets the runtime per case (edit it here in the YAML)');
+  if (data.docker !== undefined) refuse('docker: the form uses the lab image cnlab builds (edit it here in the YAML)');
   if (data.sampleHosts !== undefined && data.sampleHosts !== true) refuse('sampleHosts: the form always samples the hosts (edit it here in the YAML)');
 }
 

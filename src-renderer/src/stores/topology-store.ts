@@ -262,9 +262,14 @@ export const useTopologyStore = defineStore('topology', () => {
     draft.value.layout = layout;
   }
 
-  function setField(field: 'name' | 'addressPool' | 'backend', value: string): void {
+  function setField(field: 'name' | 'addressPool' | 'backend' | 'runtime', value: string): void {
     if (value === '' && field !== 'name') delete draft.value[field];
     else if (field === 'backend') draft.value.backend = value === 'cni' ? 'cni' : 'iproute2';
+    // netns is the default: left out of the file, as a hand-written one would.
+    else if (field === 'runtime') {
+      if (value === 'docker') draft.value.runtime = 'docker';
+      else delete draft.value.runtime;
+    }
     else draft.value[field] = value;
   }
 

@@ -32,4 +32,21 @@ describe('mode choices', () => {
   it('offers every mode when the hosts are not probed yet', () => {
     expect(modeChoices([{ name: 'h1', facts: null }]).every((choice) => !choice.disabled)).toBe(true);
   });
+
+  it('under runtime docker also needs an engine with the mode’s driver, and never offers routed', () => {
+    const withDocker = (drivers: string[] | null): HostFacts => ({ ...facts({}), tools: { dockerServer: drivers ? '20.10.24' : null }, docker: drivers ? { networkDrivers: drivers } : null }) as unknown as HostFacts;
+    const choices = modeChoices(
+      [
+        { name: 'h1', facts: withDocker(['bridge', 'host', 'null', 'macvlan', 'overlay']) },
+        { name: 'h2', facts: withDocker(['bridge', 'host', 'null', 'macvlan']) },
+      ],
+      'docker',
+    );
+    const disabled = Object.fromEntries(choices.filter((choice) => choice.disabled).map((choice) => [choice.mode, choice.reason]));
+    expect(disabled).toEqual({ vxlan: 'not on h2: its Docker engine has no overlay driver', routed: 'Docker has no driver for it (use runtime netns)', ipvlan: 'not on h1: its Docker engine has no ipvlan driver; not on h2: its Docker engine has no ipvlan driver' });
+    const noEngine = modeChoices([{ name: 'h1', facts: withDocker(null) }], 'docker');
+    expect(noEngine.find((choice) => choice.mode === 'bridge')).toMatchObject({ disabled: true, reason: 'not on h1: no Docker engine answered the probe' });
+    // The same hosts under netns: only the kernel decides.
+    expect(modeChoices([{ name: 'h1', facts: withDocker(null) }]).every((choice) => !choice.disabled)).toBe(true);
+  });
 });

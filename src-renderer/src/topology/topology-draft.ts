@@ -26,6 +26,7 @@ export interface TopologyDraft {
   hosts: string[];
   addressPool?: string;
   backend?: 'iproute2' | 'cni';
+  runtime?: 'netns' | 'docker';
   networks: NetworkDraft[];
   containers: ContainerDraft[];
   layout?: DiagramLayout;
@@ -42,7 +43,7 @@ export interface DraftProblem {
 export type DraftReading = { ok: true; draft: TopologyDraft } | { ok: false; problems: DraftProblem[] };
 
 // The order a reader expects: what the lab is, where it runs, then its parts; the diagram's positions last.
-const TOP_ORDER = ['v', 'name', 'hosts', 'addressPool', 'backend', 'runtime', 'networks', 'containers', 'underlayShaping'];
+const TOP_ORDER = ['v', 'name', 'hosts', 'addressPool', 'backend', 'runtime', 'docker', 'networks', 'containers', 'underlayShaping'];
 const NETWORK_ORDER = ['name', 'mode', 'subnet', 'options', 'shaping'];
 const CONTAINER_ORDER = ['name', 'host', 'count', 'networks', 'addresses', 'cpuset', 'shareNetnsWith'];
 
