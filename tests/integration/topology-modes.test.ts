@@ -5,7 +5,7 @@ import { CnlabError } from '../../src-main/core/errors';
 import { LabService } from '../../src-main/core/topology/lab-service';
 import { type TopologySpec } from '../../src-main/core/topology/topology-schema';
 import { startTestbed, type Testbed } from '../../src-main/core/testbed/testbed.ts';
-import { expectNothingLeft } from '../support/lab-checks';
+import { exerciseLab, expectNothingLeft } from '../support/lab-checks';
 import { openTestService, testbedHost, type ServiceFixture } from '../support/testbed-hosts';
 import { addressOf, iperf, testTopology } from '../support/lab-tools';
 
@@ -13,26 +13,8 @@ let testbed: Testbed;
 let fixture: ServiceFixture;
 let labs: LabService;
 
-
-
-
-/** Apply, verify (every expectation as planned), iperf3 between two containers, teardown, nothing left. */
-async function exercise(spec: TopologySpec, transfer?: { client: string; server: string }): Promise<void> {
-  const applied = await labs.apply(spec);
-  try {
-    expect(applied.status).toBe('applied');
-    const outcomes = await labs.verify(spec.name);
-    expect(outcomes.length).toBeGreaterThan(0);
-    expect(outcomes.filter((o) => !o.ok)).toEqual([]);
-    if (transfer) {
-      const bps = await iperf(labs, spec.name, transfer.client, transfer.server, addressOf(applied.record, transfer.server));
-      expect(bps).toBeGreaterThan(1e6);
-    }
-  } finally {
-    const teardown = await labs.teardown(spec.name);
-    expect(teardown.filter((host) => host.error || host.leftovers.length > 0)).toEqual([]);
-  }
-  expect(await expectNothingLeft(testbed, spec.name)).toEqual([]);
+function exercise(spec: TopologySpec, transfer?: { client: string; server: string }): Promise<void> {
+  return exerciseLab(labs, testbed, spec, transfer ? { transfer } : {});
 }
 
 beforeAll(async () => {

@@ -1,6 +1,10 @@
 // Independent checks of what a lab left on testbed hosts, read with the hosts' own tools (not through
 // cnlab): namespaces, links carrying cnlab's alias, nft tables and ledgers.
+import { expect } from 'vitest';
 import type { Testbed } from '../../src-main/core/testbed/testbed.ts';
+import type { LabService } from '../../src-main/core/topology/lab-service';
+import type { TopologySpec } from '../../src-main/core/topology/topology-schema';
+import { addressOf, iperf } from './lab-tools';
 
 export interface HostLeftovers {
   host: string;
@@ -42,4 +46,29 @@ export async function experimentLeftovers(testbed: Testbed): Promise<string[]> {
     found.push(...lines.map((line) => `${host.name}: ${line}`));
   }
   return found;
+}
+
+export interface ExerciseOptions {
+  /** iperf3 from one container to another, which must carry more than minBps (default 1 Mbit/s). */
+  transfer?: { client: string; server: string; minBps?: number };
+  /** What else must be gone after the teardown (Docker objects, …), as a list that must come back empty. */
+  alsoLeft?: (labId: string) => Promise<unknown[]>;
+}
+
+/** Apply, verify (every expectation as planned), iperf3 between two containers, teardown, nothing left. */
+export async function exerciseLab(labs: LabService, testbed: Testbed, spec: TopologySpec, options: ExerciseOptions = {}): Promise<void> {
+  const applied = await labs.apply(spec);
+  try {
+    expect(applied.status).toBe('applied');
+    const outcomes = await labs.verify(spec.name);
+    expect(outcomes.length).toBeGreaterThan(0);
+    expect(outcomes.filter((o) => !o.ok)).toEqual([]);
+    const transfer = options.transfer;
+    if (transfer) expect(await iperf(labs, spec.name, transfer.client, transfer.server, addressOf(applied.record, transfer.server))).toBeGreaterThan(transfer.minBps ?? 1e6);
+  } finally {
+    const teardown = await labs.teardown(spec.name);
+    expect(teardown.filter((host) => host.error || host.leftovers.length > 0)).toEqual([]);
+  }
+  expect(await expectNothingLeft(testbed, spec.name)).toEqual([]);
+  if (options.alsoLeft) expect(await options.alsoLeft(spec.name)).toEqual([]);
 }

@@ -182,28 +182,25 @@ function canFail(command: StepCommand): boolean {
  * device that outlives the lab and gets a qdisc (an underlay NIC): its root qdisc must still be the
  * kernel's default (handle 0:), so cnlab never replaces, and its undo never deletes, anyone's qdisc.
  */
+/** Fails the precheck when any of `names` is among what `list` prints (one name a line). */
+function takenCheck(names: readonly string[], file: string, list: string, what: string, delimiter: string): string[] {
+  if (names.length === 0) return [];
+  return [
+    `cat > "$lab/${file}" <<'${delimiter}'`,
+    ...names,
+    delimiter,
+    `taken=$({ ${list}; } | grep -Fx -f "$lab/${file}" | head -n 5 | tr '\n' ' ')`,
+    `if [ -n "$taken" ]; then printf '${what} on this host, not created by this apply: %s\n' "$taken" > "$err"; fail precheck; fi`,
+  ];
+}
+
 function precheck(plan: HostPlan, delimiter: string): string[] {
   const lines: string[] = [];
-  const names = plan.steps.flatMap((step) => step.creates.filter((entry) => entry.kind === 'netns' || entry.kind === 'link').map((entry) => entry.name));
-  if (names.length > 0) {
-    lines.push(
-      `cat > "$lab/planned-names" <<'${delimiter}'`,
-      ...names,
-      delimiter,
-      `taken=$({ ip -o link show 2>/dev/null | awk -F': ' '{print $2}' | sed 's/@.*//'; ip netns list 2>/dev/null | awk '{print $1}'; } | grep -Fx -f "$lab/planned-names" | head -n 5 | tr '\n' ' ')`,
-      `if [ -n "$taken" ]; then printf 'already exist on this host, not created by this apply: %s\n' "$taken" > "$err"; fail precheck; fi`,
-    );
-  }
-  const dockerNames = plan.steps.flatMap((step) => step.creates.filter((entry) => entry.kind === 'docker-container' || entry.kind === 'docker-network').map((entry) => entry.name));
-  if (dockerNames.length > 0) {
-    lines.push(
-      `cat > "$lab/planned-docker-names" <<'${delimiter}'`,
-      ...dockerNames,
-      delimiter,
-      `taken=$({ docker ps -a --format '{{.Names}}' 2>/dev/null; docker network ls --format '{{.Name}}' 2>/dev/null; } | grep -Fx -f "$lab/planned-docker-names" | head -n 5 | tr '\n' ' ')`,
-      `if [ -n "$taken" ]; then printf 'Docker objects already exist on this host, not created by this apply: %s\n' "$taken" > "$err"; fail precheck; fi`,
-    );
-  }
+  const created = (kinds: readonly LedgerEntry['kind'][]): string[] => plan.steps.flatMap((step) => step.creates.filter((entry) => kinds.includes(entry.kind)).map((entry) => entry.name));
+  lines.push(
+    ...takenCheck(created(['netns', 'link']), 'planned-names', `ip -o link show 2>/dev/null | awk -F': ' '{print $2}' | sed 's/@.*//'; ip netns list 2>/dev/null | awk '{print $1}'`, 'already exist', delimiter),
+    ...takenCheck(created(['docker-container', 'docker-network']), 'planned-docker-names', `docker ps -a --format '{{.Names}}' 2>/dev/null; docker network ls --format '{{.Name}}' 2>/dev/null`, 'Docker objects already exist', delimiter),
+  );
   const devices = plan.steps.flatMap((step) => step.creates.filter((entry) => entry.kind === 'qdisc').map((entry) => entry.name));
   for (const device of devices) {
     const dev = quoteShellArg(device);

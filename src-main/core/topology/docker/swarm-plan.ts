@@ -41,6 +41,9 @@ export function swarmOf(model: LabModel, hosts: ReadonlyMap<string, HostInfo>): 
   if (members.length === 0) return { swarm: null, problems: [] };
   const problems: string[] = [];
   const state = (host: string): string => hosts.get(host)?.facts.docker?.swarm.state ?? 'unknown';
+  // A host without an engine is refused as such (dockerProblems); its swarm state adds nothing.
+  const engineless = members.filter((host) => hosts.get(host)?.facts.tools.dockerServer === null);
+  if (engineless.length > 0) return { swarm: null, problems: [] };
   const unknown = members.filter((host) => state(host) === 'unknown');
   if (unknown.length > 0) {
     return { swarm: null, problems: [`host ${unknown.join(', ')}: the probe did not say whether Docker there is in a swarm, which an overlay network needs to know: \`cnlab hosts probe ${unknown[0] ?? ''}\` again`] };
