@@ -163,6 +163,16 @@ describe('runtime docker plan', () => {
     expect(refusals({ ...base, networks: [{ name: 'rt', mode: 'routed' }], containers: [{ name: 'c1', host: 'h1', networks: ['rt'] }] })).toMatch(/network rt: Docker has no network driver that routes per host/);
     expect(refusals({ ...base, networks: [{ name: 'lan', mode: 'bridge', shaping: { rate: '1gbit' } }], containers: [{ name: 'c1', host: 'h1', networks: ['lan'] }] })).toMatch(/network lan: link shaping is not available under runtime docker/);
     expect(refusals({ ...base, backend: 'cni', networks: [{ name: 'lan', mode: 'bridge' }], containers: [{ name: 'c1', host: 'h1', networks: ['lan'] }] })).toMatch(/backend cni works with runtime netns only/);
+    expect(
+      refusals({
+        ...base,
+        networks: [
+          { name: 'lan', mode: 'bridge' },
+          { name: 'out', mode: 'nat', options: { publish: [80] } },
+        ],
+        containers: [{ name: 'c1', host: 'h1', networks: ['lan', 'out'] }],
+      }),
+    ).toMatch(/container c1: under runtime docker the nat network out publishes ports only as the container's first network: list out first/);
     expect(refusals({ ...base, containers: [{ name: 'c1', host: 'h1' }] }, dockerContext(['h1', 'h2'], null))).toMatch(/host h1: runtime docker needs a Docker engine there.*cnlab hosts probe h1/);
     const noMacvlan = dockerContext(['h1', 'h2'], { ...DOCKER, networkDrivers: ['bridge', 'host', 'null'] });
     expect(refusals({ ...base, networks: [{ name: 'mv', mode: 'macvlan' }], containers: [{ name: 'c1', host: 'h1', networks: ['mv'] }] }, noMacvlan)).toMatch(/network mv: the Docker engine on host h1 has no macvlan network driver \(it has bridge, host, null\)/);

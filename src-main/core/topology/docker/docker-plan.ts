@@ -20,16 +20,13 @@ import { overlayDynamicRange, swarmStep, type SwarmPlan } from './swarm-plan';
 
 const LAB_LABEL = DOCKER_LAB_LABEL;
 
-/** The network modes a Docker driver provides (vxlan is swarm's overlay; routed has no driver). */
-export const DOCKER_MODES: ReadonlySet<NetworkSpec['mode']> = new Set(['none', 'host', 'bridge', 'nat', 'macvlan', 'ipvlan', 'vxlan']);
-
 /** Docker's name of a lab network, unique per lab: cnl-<lab>-<network>. */
-export function dockerNetworkName(inputs: PlanInputs, network: string): string {
+function dockerNetworkName(inputs: PlanInputs, network: string): string {
   return `cnl-${inputs.model.spec.name}-${network}`;
 }
 
 /** A lab container's Docker name: the same as its namespace name, cnl-<lab>-<container>. */
-export function dockerContainerName(inputs: PlanInputs, container: string): string {
+function dockerContainerName(inputs: PlanInputs, container: string): string {
   return inputs.model.names.netns(container);
 }
 
@@ -273,6 +270,13 @@ export function dockerProblems(model: LabModel, hosts: ReadonlyMap<string, HostI
   for (const network of model.networks.values()) {
     if (network.mode === 'routed') problems.push(`network ${network.name}: Docker has no network driver that routes per host (mode routed): use runtime netns for routed`);
     if (network.shaping) problems.push(`network ${network.name}: link shaping is not available under runtime docker yet: remove shaping, or use runtime netns`);
+  }
+  for (const container of model.containers) {
+    const own = container.networks.map((name) => model.networks.get(name)).filter((network) => network !== undefined && network.mode !== 'none' && network.mode !== 'host');
+    const first = own.find((network) => network?.mode === 'vxlan') ?? own[0];
+    const published = own.find((network) => network?.mode === 'nat' && network.options.publish.length > 0);
+    // Docker publishes ports only when it creates the container, on the network it creates it on.
+    if (published && published !== first) problems.push(`container ${container.name}: under runtime docker the nat network ${published.name} publishes ports only as the container's first network${first?.mode === 'vxlan' ? ' (an overlay is always attached first)' : ''}: list ${published.name} first`);
   }
   for (const info of hosts.values()) {
     if (!model.containers.some((container) => container.host === info.name)) continue;
