@@ -193,10 +193,21 @@ describe('runtime docker against the hosts’ facts and in experiments', () => {
     await labs.apply(pinned);
     try {
       expect((await testbed.hostExec('h1', ['docker', 'inspect', '--format', '{{.HostConfig.CpusetCpus}}', 'cnl-dcpu-c1'])).stdout.trim()).toBe('0');
+      // What cnlab runs in the container's namespace runs on its CPUs too.
+      expect((await labs.exec('dcpu', 'c1', ['grep', 'Cpus_allowed_list', '/proc/self/status'])).stdout).toMatch(/Cpus_allowed_list:\s+0\n/);
     } finally {
       await labs.teardown('dcpu');
     }
     await expectClean('dcpu');
+    // The same under netns, where the cpuset has no container process of its own to pin.
+    const netns = parseTopologyText('v: 1\naddressPool: 198.19.0.0/17\nname: ncpu\nhosts: [h1]\nnetworks:\n  - { name: lan, mode: bridge }\ncontainers:\n  - { name: c1, host: h1, networks: [lan], cpuset: "0" }\n', 'test topology');
+    await labs.apply(netns);
+    try {
+      expect((await labs.exec('ncpu', 'c1', ['grep', 'Cpus_allowed_list', '/proc/self/status'])).stdout).toMatch(/Cpus_allowed_list:\s+0\n/);
+    } finally {
+      await labs.teardown('ncpu');
+    }
+    await expectClean('ncpu');
   }, 120_000);
 
   it('runs an experiment with a case under Docker beside the same mode under netns, and records the image it ran', async () => {

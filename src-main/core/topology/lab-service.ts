@@ -215,7 +215,9 @@ export class LabService {
       throw new CnlabError('not-found', `lab ${labId} has no container ${containerName} (it has ${record.containers.map((c) => c.name).slice(0, 20).join(', ')})`);
     }
     if (argv.length === 0) throw new CnlabError('usage', 'give the command to run after --');
-    const command = container.netns ? shellCommand(['ip', 'netns', 'exec', container.netns, ...argv]) : shellCommand(argv);
+    // A container with a cpuset runs what it is given on those CPUs, as its own processes would be.
+    const pinned = container.cpuset ? ['taskset', '-c', container.cpuset, ...argv] : argv;
+    const command = container.netns ? shellCommand(['ip', 'netns', 'exec', container.netns, ...pinned]) : shellCommand(pinned);
     return this.hosts.executor(container.host).exec(command, {
       privileged: true,
       ...(onLine?.stdout ? { onStdoutLine: onLine.stdout } : {}),
