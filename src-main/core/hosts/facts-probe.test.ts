@@ -84,7 +84,7 @@ case "$1" in
   --version) echo 'Docker version 24.0.7, build afdd53b' ;;
   version)
     ${daemon ? '' : 'echo "Cannot connect to the Docker daemon" >&2; exit 1'}
-    case "$3" in *APIVersion*) echo api_version=1.43 ;; *) echo 24.0.7 ;; esac ;;
+    case "$3" in *APIVersion*) printf '24.0.7\\napi_version=1.43\\n' ;; *) echo 24.0.7 ;; esac ;;
   info)
     printf '%s' "$3" > "${dir}/template"
     printf 'server_version=24.0.7\nswarm_state=inactive\nnetwork_drivers=bridge,host\ncomplete=yes\n' ;;
@@ -117,7 +117,7 @@ describe('the docker-info section of the script', () => {
     const script = buildFactsScript({ privileged: false });
     expect(script).toContain('cnlab_sec docker-info');
     expect(script.indexOf('cnlab_sec docker-info')).toBeGreaterThan(script.indexOf('cnlab_sec tool:docker-server'));
-    expect(script).toContain("docker version --format 'api_version={{.Server.APIVersion}}'");
+    expect(script).toContain(`docker version --format '{{.Server.Version}}{{"\\n"}}api_version={{.Server.APIVersion}}'`);
     expect(script).toContain('{{join .Plugins.Network ","}}');
     expect(buildFactsScript({ privileged: true })).toContain('cnlab_sec docker-info');
   });

@@ -205,13 +205,14 @@ cnlab_tool docker docker --version
 # The server part needs a daemon; one that does not answer in 3 s counts as absent.
 cnlab_sec tool:docker-server
 cnlab_dockerd=
-cnlab_has docker && cnlab_dockerd=$(cnlab_t 3 docker version --format '{{.Server.Version}}' 2>/dev/null | head -n 2)
-[ -n "$cnlab_dockerd" ] && printf '%s\\n' "$cnlab_dockerd"
-# Engine facts are asked only of a daemon that just answered, so a hung one costs 3 s once, not three times.
+# One call for the server's version (this section) and its API version (the next).
+cnlab_has docker && cnlab_dockerd=$(cnlab_t 3 docker version --format '{{.Server.Version}}{{"\\n"}}api_version={{.Server.APIVersion}}' 2>/dev/null | head -n 2)
+[ -n "$cnlab_dockerd" ] && printf '%s\\n' "$cnlab_dockerd" | head -n 1
+# Engine facts are asked only of a daemon that just answered, so a hung one costs 3 s once, not twice.
 cnlab_sec docker-info
 case $cnlab_dockerd in
   [0-9]*)
-    cnlab_t 3 docker version --format 'api_version={{.Server.APIVersion}}' 2>/dev/null | head -n 1
+    printf '%s\\n' "$cnlab_dockerd" | sed -n 2p
     cnlab_t 3 docker info --format ${DOCKER_INFO_ARG} 2>/dev/null | head -n 64
     ;;
 esac

@@ -78,7 +78,7 @@ export interface IpamMember {
 export interface IpamNetworkRequest {
   name: string;
   scope: SubnetScope;
-  /** Per-host blocks of bridge-based modes put the gateway at .1 on the host's bridge. */
+  /** The block's .1 is a gateway: on the host's bridge (per-host blocks of bridge-based modes), or Docker's (its overlay). */
   gateway: boolean;
   /** The network's own `subnet`, else null (drawn from the pool). */
   subnet: string | null;
@@ -234,7 +234,7 @@ export function allocateAddresses(request: IpamRequest): IpamResult {
       });
     } else {
       const subnet = take(0);
-      if (subnet) for (const host of network.hosts) blocks.set(host, { subnet, gateway: null });
+      if (subnet) for (const host of network.hosts) blocks.set(host, { subnet, gateway: network.gateway ? subnet.base + 1 : null });
     }
     if (blocks.size < network.hosts.length) continue;
     networks.set(network.name, { network: network.name, blocks, addresses: assignAddresses(network, blocks, problems) });

@@ -96,8 +96,9 @@ export class LabService {
   }
 
   /** `onPlan` sees the plan before anything runs (the console maps step events to containers with it). */
-  async apply(spec: TopologySpec, { onPlan, ...options }: ApplyOptions & { onPlan?: (plan: LabPlan) => void } = {}): Promise<AppliedLab> {
-    const plan = await this.plan(spec, { measureFirstReply: options.timings === true });
+  /** `plan`: the plan the caller already made of this spec (with the same timings), not made again. */
+  async apply(spec: TopologySpec, { onPlan, plan: planned, ...options }: ApplyOptions & { onPlan?: (plan: LabPlan) => void; plan?: LabPlan } = {}): Promise<AppliedLab> {
+    const plan = planned ?? (await this.plan(spec, { measureFirstReply: options.timings === true }));
     onPlan?.(plan);
     const result = await this.runtime.apply(plan, { ...options, ...this.swarmOrder(plan, options) });
     const previous = result.status === 'unchanged' ? await this.store.find(plan.labId) : null;

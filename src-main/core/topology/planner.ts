@@ -145,12 +145,14 @@ function ipamRequest(model: LabModel, hosts: ReadonlyMap<string, HostInfo>): Ipa
   const networks = [...model.networks.values()]
     .filter((network) => !ADDRESSLESS_MODES.has(network.mode))
     .map((network) => {
-      // Docker's overlay (vxlan under runtime docker) is one subnet across its hosts, like macvlan's.
-      const perNetwork = network.mode === 'macvlan' || network.mode === 'ipvlan' || (network.mode === 'vxlan' && model.spec.runtime === 'docker');
+      // Docker's overlay (vxlan under runtime docker) is one subnet across its hosts, like macvlan's, but
+      // with a gateway: Docker answers at its .1.
+      const dockerOverlay = network.mode === 'vxlan' && model.spec.runtime === 'docker';
+      const perNetwork = network.mode === 'macvlan' || network.mode === 'ipvlan' || dockerOverlay;
       return {
         name: network.name,
         scope: perNetwork ? ('per-network' as const) : ('per-host' as const),
-        gateway: !perNetwork,
+        gateway: !perNetwork || dockerOverlay,
         subnet: network.subnet ?? null,
         hosts: model.hostsOf.get(network.name) ?? [],
         members: (model.members.get(network.name) ?? []).map((container) => ({

@@ -18,8 +18,6 @@ import type { NetworkSpec } from '../topology-schema';
 import { IMAGE_VARIABLE, labImageScript } from './lab-image';
 import { overlayDynamicRange, swarmStep, type SwarmPlan } from './swarm-plan';
 
-const LAB_LABEL = DOCKER_LAB_LABEL;
-
 /** Docker's name of a lab network, unique per lab: cnl-<lab>-<network>. */
 function dockerNetworkName(inputs: PlanInputs, network: string): string {
   return `cnl-${inputs.model.spec.name}-${network}`;
@@ -31,7 +29,7 @@ function dockerContainerName(inputs: PlanInputs, container: string): string {
 }
 
 function labelWords(inputs: PlanInputs): string[] {
-  return ['--label', `${LAB_LABEL}=${inputs.model.spec.name}`];
+  return ['--label', `${DOCKER_LAB_LABEL}=${inputs.model.spec.name}`];
 }
 
 /**
@@ -39,7 +37,7 @@ function labelWords(inputs: PlanInputs): string[] {
  * container or network of the same name is never touched. Harmless when it is already gone.
  */
 function labelledRemoval(inputs: PlanInputs, kind: 'container' | 'network', name: string): string {
-  const label = `label=${LAB_LABEL}=${inputs.model.spec.name}`;
+  const label = `label=${DOCKER_LAB_LABEL}=${inputs.model.spec.name}`;
   if (kind === 'container') return `${shellCommand(['docker', 'ps', '-aq', '--filter', label, '--filter', `name=^${name}$`])} 2>/dev/null | xargs -r docker rm -f >/dev/null 2>&1; true`;
   // A swarm removes an overlay asynchronously (and frees its load balancer's endpoint a moment after the
   // last container): `network rm` is repeated until the network is gone from this host, for up to 10 s.

@@ -26,9 +26,7 @@ function targetOf(inputs: PlanInputs, container: PlannedContainer, earlier: read
     const network = inputs.model.networks.get(entry.network);
     if (!network || entry.address === null) continue;
     if (GATEWAY_MODES.has(network.mode)) {
-      const block = blockOf(inputs, network.name, container.host);
-      // Docker's overlay (vxlan under runtime docker) is one subnet without a per-host gateway, but Docker answers at its .1.
-      const gateway = block.gateway ?? (inputs.model.spec.runtime === 'docker' && network.mode === 'vxlan' ? block.subnet.base + 1 : null);
+      const gateway = blockOf(inputs, network.name, container.host).gateway;
       if (gateway !== null) return { address: formatIpv4(gateway), what: `the gateway of network ${network.name}` };
     } else if ((network.mode === 'macvlan' || network.mode === 'ipvlan') && expectedReachable(network, container.host, container.host)) {
       for (const peer of earlier) {

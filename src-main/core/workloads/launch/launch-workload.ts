@@ -56,6 +56,8 @@ async function applyWithPeer(ctx: WorkloadContext, run: LaunchRun, layout: Launc
   let calledAt = 0;
   let firstLine: { at: number; hostMs: number } | null = null;
   const applied = await run.labs.apply(layout.spec, {
+    // Planned above for the peer's namespace: not planned (nor its swarm hosts probed) twice.
+    plan,
     timings: true,
     signal: ctx.signal,
     hostOrder: [[layout.peerHost], [run.host]],
