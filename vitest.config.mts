@@ -7,12 +7,14 @@ import vue from '@vitejs/plugin-vue';
 const MEASUREMENT_FILES = [
   'tests/integration/workloads.test.ts',
   'tests/integration/experiment-runner.test.ts',
+  'tests/integration/experiment-container-mode.test.ts',
   'tests/integration/experiment-scale.test.ts',
   'tests/integration/experiment-cli.test.ts',
   'tests/integration/launch.test.ts',
   'tests/integration/launch-control-planes.test.ts',
   'tests/integration/lab-api-experiments.test.ts',
   'tests/integration/cli-bundle-rerun.test.ts',
+  'tests/integration/studies.test.ts',
 ];
 
 export default defineConfig({

@@ -9,12 +9,14 @@ import type { LabApiEvent, LabApiRequests } from '../contract/lab-api';
 import { DemoArea, type DemoLabController } from './demo-area';
 import { EventBatcher } from './event-batcher';
 import { ExperimentsArea } from './experiments-area';
+import { RecommendationArea } from './recommendation-area';
 import { ResultsArea } from './results-area';
+import { StudiesArea } from './studies-area';
 import { HostsArea } from './hosts-area';
 import { JobRegistry } from './job-registry';
 import { SecretsArea } from './secrets-area';
 import type { SecretStore } from '../core/hosts/secret-store';
-import type { HostSecretKind } from '../contract/lab-api';
+import type { HostSecretKind, RecommendationPriorities } from '../contract/lab-api';
 import { createLabApiDispatcher, type LabApiDispatcher } from './lab-api-dispatcher';
 import { TopologyArea } from './topology-area';
 import { recentWorkspaces, WorkspaceSession } from './workspace-session';
@@ -52,6 +54,8 @@ class ConsoleBackend implements LabApiRequests {
   readonly topologyArea: TopologyArea;
   readonly experimentsArea: ExperimentsArea;
   readonly resultsArea: ResultsArea;
+  readonly studiesArea: StudiesArea;
+  readonly recommendationArea: RecommendationArea;
   readonly demoArea: DemoArea;
 
   constructor(
@@ -70,6 +74,8 @@ class ConsoleBackend implements LabApiRequests {
     this.topologyArea = new TopologyArea(session, this.jobs);
     this.experimentsArea = new ExperimentsArea(session, this.jobs);
     this.resultsArea = new ResultsArea(session);
+    this.studiesArea = new StudiesArea(session);
+    this.recommendationArea = new RecommendationArea(session);
     this.journal.subscribe((entry) => emit({ type: 'command', entry }));
   }
 
@@ -242,6 +248,18 @@ class ConsoleBackend implements LabApiRequests {
 
   writeRunReport({ runIds, file }: { runIds: string[]; file: string }) {
     return this.resultsArea.writeReport(runIds, file);
+  }
+
+  listStudies() {
+    return this.studiesArea.list();
+  }
+
+  studyExperiment(request: { studyId: string; part: string; hostMap: Record<string, string> }) {
+    return this.studiesArea.experiment(request);
+  }
+
+  recommendModes(request: { priorities: RecommendationPriorities }) {
+    return this.recommendationArea.recommend(request.priorities);
   }
 
   cancelJob({ jobId }: { jobId: string }) {

@@ -8,7 +8,7 @@ import { readRunDetails } from '../core/experiment/experiment-service';
 import type { RunFolder } from '../core/experiment/run-store';
 import { CNLAB_VERSION } from '../core/version';
 import { DETAILED_RUNS, renderRunReport, runChartSvgs, type ReportRun } from './run-report';
-import { runViewOf } from './run-view';
+import { runViewWithStudy } from './run-view';
 
 async function readOptional(path: string): Promise<string> {
   return readFile(path, 'utf8').catch(() => '');
@@ -16,7 +16,7 @@ async function readOptional(path: string): Promise<string> {
 
 /** A run as the report shows it; `detailed` adds its charts, command log and deployed labs. */
 async function reportRunOf({ folder, details, deployed }: BundledRun, detailed: boolean): Promise<ReportRun> {
-  const view = runViewOf(details);
+  const view = await runViewWithStudy(details);
   if (!detailed) return { view, record: details.record, commandsLog: '' };
   return { view, record: details.record, charts: runChartSvgs(view), commandsLog: await readOptional(join(folder.dir, 'commands.log')), deployed };
 }

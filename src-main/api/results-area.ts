@@ -11,7 +11,7 @@ import { writeFileAtomic } from '../core/fs/atomic-write';
 import type { BundleExportView, BundleImportView, RunComparisonView, RunListingView, RunView } from '../contract/lab-api';
 import { bundlePresentationFiles, writeReportHtml } from './report-runs';
 import { RunLibrary, type LibraryRun } from './run-library';
-import { runViewOf } from './run-view';
+import { runViewWithStudy } from './run-view';
 import type { WorkspaceSession } from './workspace-session';
 
 /** The console writes new files only: a path typed into a dialog never replaces what is there. */
@@ -34,7 +34,7 @@ export class ResultsArea {
 
   async get(ref: string): Promise<RunView> {
     const run = await this.library().open(ref);
-    const view = runViewOf(await readRunDetails(run.folder));
+    const view = await runViewWithStudy(await readRunDetails(run.folder));
     return { ...view, runId: run.ref, ...(run.imported ? { imported: run.imported } : {}) };
   }
 

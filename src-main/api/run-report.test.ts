@@ -5,6 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { formatCommandLine } from '../core/experiment/run-store';
 import { THROUGHPUT_RUN } from '../common/results/run-fixtures.test-support';
 import { syntheticRun } from '../../tests/support/synthetic-runs';
+import { resolveStudy } from '../core/studies/study-catalog';
+import { compareWithStudy } from '../core/studies/study-comparison';
 import { DETAILED_RUNS, escapeHtml, parseCommandsLog, renderRunReport, type ReportRun } from './run-report';
 
 const OPTIONS = { title: 'cnlab results: <compare>', createdAt: '2026-12-06T08:00:00.000Z', cnlabVersion: '0.1.0' };
@@ -42,5 +44,18 @@ describe('report.html', () => {
     expect(html.match(/data-table="throughput"/g)).toHaveLength(DETAILED_RUNS + 2);
     expect(html.match(/<h3>Hosts<\/h3>/g)).toHaveLength(DETAILED_RUNS);
     expect(html.match(/this report details the first 20 runs/g)).toHaveLength(2);
+  });
+
+  it('puts a study run beside the paper: relative values, each finding with its verdict and where the paper says it', async () => {
+    const study = await resolveStudy('suo2018-table6');
+    const launch = (label: string, ms: number) => ({ caseLabel: label, axisValues: {}, primary: { name: 'launchMs', unit: 'ms' }, metrics: { launchMs: { n: 5, mean: ms, median: ms, stdDev: ms / 50 } } });
+    const comparison = compareWithStudy(study, 'launch', [launch('none', 200), launch('bridge', 240), launch('container', 90), launch('host', 190)]);
+    const html = renderRunReport([reportRun(0, { view: { ...THROUGHPUT_RUN, study: comparison } })], OPTIONS);
+    expect(html).toContain('<h3>Beside the paper: Suo et al. — Table VI launch time — Network launch time (Table VI)</h3>');
+    expect(html).toMatch(/<td>Bridge \(single host\)<\/td><td>663\.1 ms<\/td><td class="num">\+22\.9 %<\/td><td class="num">\+20\.0 %<\/td>/);
+    expect(html).toContain('<li data-finding="container-fastest" data-verdict="holds"><span class="verdict holds">holds</span>');
+    expect(html).toContain('data-finding="bgp-slow" data-verdict="not-measured"');
+    expect(html).toContain('Container (single host): Table VI, single host, “Container 239.4 ms”');
+    expect(html).toContain('<b>Weave</b> → not reproduced here');
   });
 });

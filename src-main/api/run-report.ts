@@ -9,7 +9,8 @@ import { PRINT_PALETTE } from '../common/results/chart-palette';
 import { renderChartSvg } from '../common/results/chart-svg';
 import { formatCell, type ResultsTable } from '../common/results/results-tables';
 import { runCharts, runTables } from '../common/results/run-sections';
-import type { RunView } from '../contract/lab-api';
+import { studyTable, VERDICT_TEXT, verdictSummary } from '../common/results/study-tables';
+import type { RunView, StudyComparisonView } from '../contract/lab-api';
 
 export interface ReportRun {
   view: RunView;
@@ -112,6 +113,18 @@ export function runChartSvgs(view: RunView): ChartSvg[] {
   return runCharts(view, PRINT_PALETTE).map((chart) => ({ name: chart.name, title: chart.title, svg: renderChartSvg(chart.option, CHART_SIZE.width, CHART_SIZE.height) }));
 }
 
+/** A study run beside the paper: relative values side by side, each finding's verdict with its evidence and source. */
+function studyHtml(study: StudyComparisonView): string {
+  if (study.missing) return `<section class="study" data-study="${escapeHtml(study.studyId)}"><h3>Beside the paper</h3><p class="muted">${escapeHtml(study.missing)}</p></section>`;
+  const table = studyTable(study);
+  const findings = study.findings.map((finding) => {
+    const sources = finding.rests.map((rest) => `${rest.label}: ${rest.location.where}, “${rest.location.quote}”`).join('; ');
+    return `<li data-finding="${escapeHtml(finding.id)}" data-verdict="${finding.verdict}"><span class="verdict ${finding.verdict}">${escapeHtml(VERDICT_TEXT[finding.verdict])}</span> ${escapeHtml(finding.claim)}<br><span class="muted">${escapeHtml(finding.detail)}${sources ? ` — paper: ${escapeHtml(sources)}` : ''}</span></li>`;
+  });
+  const substitutions = study.substitutions.map((item) => `<li><b>${escapeHtml(item.paper)}</b> → ${escapeHtml(item.cnlab ?? 'not reproduced here')}${item.reproduces ? `<br><span class="muted">Reproduces: ${escapeHtml(item.reproduces)}</span>` : ''}${item.differs ? `<br><span class="muted">Differs: ${escapeHtml(item.differs)}</span>` : ''}</li>`);
+  return `<section class="study" data-study="${escapeHtml(study.studyId)}"><h3>Beside the paper: ${escapeHtml(study.title)} — ${escapeHtml(study.partTitle)}</h3><p class="caption">${escapeHtml(study.citation)}. Relative values only (ours against our baseline, the paper's against its own): the hardware differs. Findings: ${escapeHtml(verdictSummary(study))}.</p>${table ? tableHtml(table) : ''}<ul class="findings">${findings.join('')}</ul><details><summary>What cnlab builds for the paper's networks</summary><ul>${substitutions.join('')}</ul></details></section>`;
+}
+
 function runHtml(run: ReportRun, detailed: boolean): string {
   const { view, record } = run;
   const workload = Object.entries(view.workload).map(([key, value]) => `${key} ${String(value)}`).join(', ');
@@ -133,7 +146,8 @@ function runHtml(run: ReportRun, detailed: boolean): string {
   const charts = (run.charts ?? []).map((chart) => `<figure data-chart="${escapeHtml(chart.name)}">${chart.svg}<figcaption>${escapeHtml(chart.title)}</figcaption></figure>`);
   const failures = view.failures.length > 0 ? `<h3>Failures</h3><ul>${view.failures.map((failure) => `<li><b>${escapeHtml(failure.cellId)}</b> ${escapeHtml(failure.message)}</li>`).join('')}</ul>` : '';
   const warnings = record.warnings.length > 0 ? `<h3>Warnings</h3><ul>${record.warnings.map((warning) => `<li>${escapeHtml(`${warning.message} ${warning.fix}`)}</li>`).join('')}</ul>` : '';
-  const head = `<section class="run" id="run-${escapeHtml(view.runId)}"><h2>${escapeHtml(view.name)}</h2>${summary}${tables.join('') || '<p class="muted">This run has no results.</p>'}`;
+  const study = view.study ? studyHtml(view.study) : '';
+  const head = `<section class="run" id="run-${escapeHtml(view.runId)}"><h2>${escapeHtml(view.name)}</h2>${summary}${study}${tables.join('') || '<p class="muted">This run has no results.</p>'}`;
   if (!detailed) return `${head}${failures}<p class="muted">Charts, hosts, labs and commands of this run are in the bundle's runs/${escapeHtml(view.runId)}/ folder (this report details the first ${DETAILED_RUNS} runs).</p></section>`;
   return `${head}<div class="charts">${charts.join('')}</div>${failures}${warnings}${hostsHtml(record)}${labsHtml(run)}<details><summary>Experiment file</summary><pre>${escapeHtml(stringify(record.experiment))}</pre></details>${commandsHtml(run)}</section>`;
 }
@@ -147,7 +161,10 @@ th{background:#f6f7f9;font-weight:600}.num{text-align:right}tr.noisy td{backgrou
 table.facts td{font-size:12px}dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 14px;margin:8px 0}dt{color:#5c6573}dd{margin:0}
 .charts{display:flex;flex-wrap:wrap;gap:12px}figure{margin:0;border:1px solid #d5d9e0;padding:6px}figcaption{font-size:13px;color:#5c6573;text-align:center}
 details{margin:6px 0}summary{cursor:pointer;font-weight:600}pre{background:#f6f7f9;padding:8px;overflow:auto;font-size:12px}code{font-size:12px;white-space:pre-wrap;word-break:break-all}
-nav ul{padding-left:18px}@media print{details{display:block}summary{display:none}}
+nav ul{padding-left:18px}ul.findings{list-style:none;padding-left:0}ul.findings li{margin:4px 0}
+.verdict{display:inline-block;min-width:92px;font-weight:600;border-radius:3px;padding:0 6px;text-align:center}.verdict.holds{background:#dcf3e3;color:#17603a}
+.verdict.does-not-hold{background:#fbe2e2;color:#9b1c1c}.verdict.inconclusive,.verdict.not-measured{background:#eceef1;color:#3d4450}
+@media print{details{display:block}summary{display:none}}
 `;
 
 export function renderRunReport(runs: readonly ReportRun[], options: ReportOptions): string {

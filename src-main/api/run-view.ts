@@ -2,6 +2,7 @@
 // per-cell statistics computed in core. Pure; shared by the Results view's requests and report.html.
 import type { ExperimentSpec } from '../core/experiment/experiment-schema';
 import type { RunDetails } from '../core/experiment/experiment-service';
+import { studyComparisonOfRun } from '../core/studies/study-catalog';
 import type { RunView } from '../contract/lab-api';
 
 /** The workload's scalar parameters (all of them are: the schema has no nested fields). */
@@ -25,4 +26,9 @@ export function runViewOf(details: RunDetails): RunView {
     cells: details.cells,
     failures: details.failures.map((failure) => ({ key: failure.key, cellId: cellOf.get(failure.cellIndex) ?? '', message: failure.error.message })),
   };
+}
+
+/** runViewOf with the study comparison, for the Results view and report.html. */
+export async function runViewWithStudy(details: RunDetails): Promise<RunView> {
+  return { ...runViewOf(details), study: await studyComparisonOfRun(details) };
 }

@@ -12,6 +12,8 @@ import { LabService } from '../core/topology/lab-service';
 import { withHostService, type GlobalOptions } from './cli-context';
 import { formatTable, printJson, type CliIo } from './output';
 import { cellTable, launchTable, progressLine } from './run-report';
+import { formatStudyComparison, parsePartList, readStudyReference, studyRunnables } from './study-commands';
+import { studyComparisonOfRun } from '../core/studies/study-catalog';
 
 export async function withExperiments<T>(globals: GlobalOptions, body: (experiments: ExperimentService) => Promise<T>): Promise<T> {
   return withHostService(globals, (hosts) => body(new ExperimentService(hosts, new LabService(hosts, hosts.workspaceDir), hosts.workspaceDir)));
@@ -89,19 +91,18 @@ function consentOption(always: boolean): { consentToInstall?: (request: InstallR
   return consent ? { consentToInstall: consent } : {};
 }
 
-function printPlan(io: CliIo, plan: ExperimentPlan): void {
-  io.stdout(`experiment ${plan.spec.name}: ${plan.cells.length} cells, ${plan.totalRuns} runs (seed ${plan.seed}${plan.spec.randomize ? ', randomised within each case' : ', file order'})\n\n`);
-  io.stdout(formatTable(['#', 'cell', 'server', 'client'], plan.cells.map((cell) => {
+function planText(plan: ExperimentPlan): string {
+  const cells = formatTable(['#', 'cell', 'server', 'client'], plan.cells.map((cell) => {
     const entry = plan.spec.modes.find((item) => item.label === cell.caseLabel);
     return [String(cell.index), cell.id, entry?.placement.server ?? '', entry?.placement.client ?? ''];
-  })));
-  io.stdout('\ntopologies:\n');
-  for (const item of plan.topologies) {
+  }));
+  const labs = plan.topologies.map((item) => {
     const what = item.topology ? `lab ${item.labId}: ${item.topology.containers.map((c) => `${c.name}×${c.count ?? 1}@${c.host}`).join(', ')}` : item.labId ? `lab ${item.labId} applied per run (launch time)` : 'no lab (on the hosts themselves)';
-    io.stdout(`  ${item.caseLabel}: ${what}\n`);
-  }
-  io.stdout('\norder:\n');
-  for (const block of plan.blocks) io.stdout(`  ${block.caseLabel}: ${block.runs.map((run) => run.key).join(' ')}\n`);
+    return `  ${item.caseLabel}: ${what}\n`;
+  });
+  const order = plan.blocks.map((block) => `  ${block.caseLabel}: ${block.runs.map((run) => run.key).join(' ')}\n`);
+  const head = `experiment ${plan.spec.name}: ${plan.cells.length} cells, ${plan.totalRuns} runs (seed ${plan.seed}${plan.spec.randomize ? ', randomised within each case' : ', file order'})\n\n`;
+  return `${head}${cells}\ntopologies:\n${labs.join('')}\norder:\n${order.join('')}`;
 }
 
 function printDetails(io: CliIo, details: RunDetails): void {
@@ -144,8 +145,12 @@ function outcomeJson(details: RunDetails): unknown {
 
 export async function finish(io: CliIo, globals: GlobalOptions, experiments: ExperimentService, record: RunRecord): Promise<void> {
   const details = await experiments.show(record.runId);
-  if (globals.json) printJson(io, outcomeJson(details));
-  else printDetails(io, details);
+  const study = await studyComparisonOfRun(details);
+  if (globals.json) printJson(io, { ...(outcomeJson(details) as object), ...(study ? { study } : {}) });
+  else {
+    printDetails(io, details);
+    if (study) io.stdout(formatStudyComparison(study));
+  }
   if (record.state !== 'completed') {
     throw new CnlabError(record.state === 'cancelled' ? 'cancelled' : 'command-failed', `run ${record.runId} ${record.state}${record.error ? `: ${record.error}` : ''} — resume it with \`cnlab runs resume ${record.runId}\``);
   }
@@ -154,25 +159,36 @@ export async function finish(io: CliIo, globals: GlobalOptions, experiments: Exp
 export function registerExperimentCommands(program: Command, io: CliIo, globals: () => GlobalOptions): void {
   program
     .command('run <file>')
-    .description('run an experiment file: preflight, apply, measure, tear down; results in the workspace')
+    .description('run an experiment file, or a study template (id or file: every part, or --part): preflight, apply, measure, tear down; results in the workspace')
     .option('--plan', 'list the cells, labs and run order without running anything')
     .option('--map <pairs>', "bind the file's host names to inventory hosts: name=host,…")
+    .option('--part <names>', 'a study template: run only these parts (comma-separated; `cnlab studies show STUDY` lists them)')
     .option('--no-preflight', 'skip the preflight checks (recorded in the run)')
     .option('--install-missing', "install tools the preflight finds missing with each host's package manager (recorded in the run)")
-    .action(async (file: string, options: { plan?: boolean; map?: string; preflight: boolean; installMissing?: boolean }) => {
+    .action(async (file: string, options: { plan?: boolean; map?: string; part?: string; preflight: boolean; installMissing?: boolean }) => {
       const hostMap = options.map ? parseHostMap(options.map) : {};
+      const study = await readStudyReference(file);
+      if (!study && options.part) throw new CnlabError('usage', `--part is for study templates, and ${file} is an experiment file: leave --part out`);
       await withExperiments(globals(), async (experiments) => {
-        const spec = await experiments.readExperiment(file, hostMap);
+        let specs = study ? [] : [await experiments.readExperiment(file, hostMap)];
+        if (study) {
+          const runnable = studyRunnables(study, hostMap, parsePartList(options.part), experiments.hosts.inventory.list());
+          specs = runnable.specs;
+          for (const note of runnable.notes) io.stderr(`note: ${note}\n`);
+        }
         if (options.plan) {
-          const plan = experiments.plan(spec);
-          if (globals().json) printJson(io, plan);
-          else printPlan(io, plan);
+          const plans = specs.map((spec) => experiments.plan(spec));
+          if (globals().json) printJson(io, study ? { study: study.id, parts: plans } : plans[0]);
+          else for (const [index, plan] of plans.entries()) io.stdout(`${index > 0 ? '\n' : ''}${study ? `${study.title}, part ${plan.spec.study?.part ?? ''}\n` : ''}${planText(plan)}`);
           return;
         }
         const cancel = cancelOnSignals(io);
         try {
-          const record = await experiments.start(spec, { file, hostMap, signal: cancel.signal, onEvent: eventPrinter(io, process.stderr.isTTY === true), skipPreflight: !options.preflight, ...consentOption(options.installMissing === true) });
-          await finish(io, globals(), experiments, record);
+          for (const spec of specs) {
+            if (study) io.stderr(`${study.title}: part ${spec.study?.part ?? ''} (${spec.name})\n`);
+            const record = await experiments.start(spec, { file, hostMap, signal: cancel.signal, onEvent: eventPrinter(io, process.stderr.isTTY === true), skipPreflight: !options.preflight, ...consentOption(options.installMissing === true) });
+            await finish(io, globals(), experiments, record);
+          }
         } finally {
           cancel.dispose();
         }
@@ -197,8 +213,12 @@ export function registerExperimentCommands(program: Command, io: CliIo, globals:
     .action(async (runId: string) => {
       await withExperiments(globals(), async (experiments) => {
         const details = await experiments.show(runId);
-        if (globals().json) printJson(io, { ...(outcomeJson(details) as object), record: details.record });
-        else printDetails(io, details);
+        const study = await studyComparisonOfRun(details);
+        if (globals().json) printJson(io, { ...(outcomeJson(details) as object), record: details.record, ...(study ? { study } : {}) });
+        else {
+          printDetails(io, details);
+          if (study) io.stdout(formatStudyComparison(study));
+        }
       });
     });
   runs

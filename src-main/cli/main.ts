@@ -5,6 +5,7 @@ import { CnlabError } from '../core/errors';
 import { registerHostsCommands } from './hosts-commands';
 import { registerTopologyCommands } from './topology-commands';
 import { registerExperimentCommands } from './experiment-commands';
+import { registerStudyCommands } from './study-commands';
 import { registerServeCommand } from './serve-command';
 import { registerDemoLabCommands } from './demo-lab-commands';
 import { registerBundleCommands } from './bundle-commands';
@@ -26,6 +27,7 @@ export function buildProgram(io: CliIo): Command {
   registerHostsCommands(program, io, globals);
   registerTopologyCommands(program, io, globals);
   registerExperimentCommands(program, io, globals);
+  registerStudyCommands(program, io, globals);
   registerServeCommand(program, io, globals);
   registerDemoLabCommands(program, io, globals);
   registerBundleCommands(program, io, globals);

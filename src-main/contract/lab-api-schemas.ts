@@ -2,6 +2,7 @@
 // whichever transport (Electron IPC, browser-mode WebSocket) delivered it. Shared with the renderer's forms.
 import { z } from 'zod';
 import { hostNameSchema, hostSchema } from '../core/hosts/host-model';
+import { RECOMMENDATION_CRITERIA, type RecommendationCriterion } from '../core/recommendation/recommendation-view';
 import { OBJECT_NAME_PATTERN } from '../core/topology/topology-schema';
 import type { LabApiMethod } from './lab-api';
 
@@ -14,6 +15,8 @@ const secretKind = z.enum(['password', 'passphrase']);
 /** A run folder's name under runs/ (run-store.ts), or imports/<bundle>/<run id> for an imported one: never a path. */
 const runRef = z.string().regex(/^(imports\/[A-Za-z0-9_][A-Za-z0-9._-]{0,127}\/)?[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'a run id is a run folder name such as 20261122-093000-quick, or imports/<bundle>/<run> (see the runs list)');
 const runRefs = z.array(runRef).min(1, 'choose at least one run').max(20_000);
+const studyName = z.string().regex(/^[a-z][a-z0-9-]{0,63}$/, 'a study or part name has lower-case letters, digits or "-" (see the study list)');
+const priorityWeight = z.union([z.literal(0), z.literal(1), z.literal(2), z.literal(3)]);
 
 export const LAB_API_REQUEST_SCHEMAS = {
   getAppInfo: none,
@@ -57,6 +60,15 @@ export const LAB_API_REQUEST_SCHEMAS = {
   importBundle: z.object({ file: path }).strict(),
   exportBundle: z.object({ runIds: runRefs, file: path }).strict(),
   writeRunReport: z.object({ runIds: runRefs, file: path }).strict(),
+  listStudies: none,
+  studyExperiment: z
+    .object({
+      studyId: studyName,
+      part: studyName,
+      hostMap: z.record(hostNameSchema, hostNameSchema).refine((map) => Object.keys(map).length <= 16, 'at most 16 hosts are mapped'),
+    })
+    .strict(),
+  recommendModes: z.object({ priorities: z.object(Object.fromEntries(RECOMMENDATION_CRITERIA.map((criterion) => [criterion, priorityWeight])) as Record<RecommendationCriterion, typeof priorityWeight>).strict() }).strict(),
   cancelJob: z.object({ jobId: z.string().regex(/^job-[0-9a-z-]{1,40}$/, 'a job id looks like job-…') }).strict(),
   getCommandLog: z.object({ host: hostNameSchema.optional(), lab: labId.optional(), limit: z.number().int().min(1).max(10_000).optional() }).strict(),
   startDemoLab: none,

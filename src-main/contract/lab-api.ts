@@ -3,9 +3,13 @@
 // Type-only plus two constants, so the preload can import it without pulling zod (see lab-api-schemas.ts).
 import type { HostFacts } from '../core/hosts/host-facts';
 import type { Host, HostInput } from '../core/hosts/host-model';
+import type { RecommendationPriorities, RecommendationView } from '../core/recommendation/recommendation-view';
+import type { StudyComparisonView, StudySummaryView } from '../core/studies/study-view';
 import type { PlannedContainer, ReachabilityExpectation } from '../core/topology/plan';
 
 export type { PlannedContainer, PlannedInterface } from '../core/topology/plan';
+export type { RankedMode, RecommendationCriterion, RecommendationEvidence, RecommendationPriorities, RecommendationView, PriorityWeight } from '../core/recommendation/recommendation-view';
+export type { FindingVerdict, StudyComparisonView, StudyFindingView, StudyRowView, StudySubstitutionView, StudySummaryView } from '../core/studies/study-view';
 
 /** Every IPC channel and WebSocket method name starts with this; the preload checks it on every call. */
 export const LAB_CHANNEL_PREFIX = 'lab:';
@@ -232,6 +236,8 @@ export interface RunView {
   repetitions: number;
   cells: RunCellView[];
   failures: { key: string; cellId: string; message: string }[];
+  /** A run made from a study template: its numbers beside the paper's, and the findings' verdicts. */
+  study?: StudyComparisonView | null;
 }
 
 export interface BundleImportView {
@@ -426,6 +432,13 @@ export interface LabApiRequests {
   /** Writes a self-contained report.html of runs. */
   writeRunReport(request: { runIds: string[]; file: string }): Promise<{ file: string }>;
 
+  /** The study templates cnlab ships (resources/studies), as the "New experiment from study…" dialog lists them. */
+  listStudies(): Promise<StudySummaryView[]>;
+  /** A study part as experiment text bound to inventory hosts (hostMap: the study's name → inventory host), with notes on the mapping. */
+  studyExperiment(request: { studyId: string; part: string; hostMap: Record<string, string> }): Promise<{ name: string; text: string; notes: string[] }>;
+  /** The network modes ranked by the given priorities from this workspace's measured runs, with the evidence. */
+  recommendModes(request: { priorities: RecommendationPriorities }): Promise<RecommendationView>;
+
   cancelJob(request: { jobId: string }): Promise<void>;
   getCommandLog(request: CommandLogFilter): Promise<CommandLogEntry[]>;
 
@@ -481,6 +494,9 @@ export const LAB_API_METHODS = [
   'importBundle',
   'exportBundle',
   'writeRunReport',
+  'listStudies',
+  'studyExperiment',
+  'recommendModes',
   'cancelJob',
   'getCommandLog',
   'startDemoLab',

@@ -1,7 +1,8 @@
 // Tests of the per-case topology: its size (largest pairs and interferers of the case's cells), hosts,
 // none for the baseline; the reachability check of a case's placement; lab ids valid as object names;
 // and that the topology passes the topology schema and plans (bridge, macvlan, vxlan, with interferers);
-// all-to-all (node1..N alternating hosts, every ordered pair an endpoint pair) and the SSH channel budget.
+// all-to-all (node1..N alternating hosts, every ordered pair an endpoint pair) and the SSH channel budget;
+// container mode (each client in its server's namespace, one host, pairs only).
 import { describe, expect, it } from 'vitest';
 import { thrownCnlabError } from '../../../tests/support/cnlab-error';
 import { contextFor } from '../topology/planner.test-support';
@@ -128,6 +129,75 @@ describe('checkCaseReachable', () => {
   it('accepts the baseline anywhere', () => {
     const experiment = spec({ modes: ['baseline'] });
     expect(() => checkCaseReachable(caseOf(experiment, 'baseline'), 'ping')).not.toThrow();
+  });
+});
+
+describe('container mode (a shared namespace, as in a pod)', () => {
+  const podSpec = (overrides: Record<string, unknown> = {}) => spec({ modes: ['container'], placement: { server: 'h1', client: 'h1' }, ...overrides });
+
+  it('puts srv1..N on the bridge network and each cliI in srvI’s namespace; interferers as for other modes', () => {
+    const experiment = podSpec({ pairs: [1, 3], interference: { containers: [0, 2] } });
+    const entry = caseOf(experiment, 'container');
+    const topology = caseTopology(experiment, entry, expandCells(experiment), 'xlab-0');
+    expect(topology?.hosts).toEqual(['h1']);
+    expect(topology?.networks).toEqual([{ name: 'net', mode: 'bridge', options: {} }]);
+    expect(topology?.containers).toEqual([
+      { name: 'srv', host: 'h1', networks: ['net'], count: 3 },
+      { name: 'cli1', host: 'h1', networks: [], shareNetnsWith: 'srv1' },
+      { name: 'cli2', host: 'h1', networks: [], shareNetnsWith: 'srv2' },
+      { name: 'cli3', host: 'h1', networks: [], shareNetnsWith: 'srv3' },
+      { name: 'load', host: 'h1', networks: [], count: 2 },
+    ]);
+    expect(topologySchema.parse(topology)).toEqual(topology);
+  });
+
+  it.each(['netns', 'docker'] as const)('plans under %s: each client runs in its server’s namespace and reaches it at the server’s own address', (runtime) => {
+    const experiment = podSpec({ modes: [{ mode: 'container', runtime }], pairs: [2], interference: { containers: [1] } });
+    const entry = experiment.modes[0] as ModeCase;
+    const cells = expandCells(experiment);
+    const topology = caseTopology(experiment, entry, cells, 'xlab-0');
+    if (!topology) throw new Error('no topology');
+    const context = contextFor(topology.hosts);
+    if (runtime === 'docker') {
+      for (const facts of Object.values(context.facts)) {
+        facts.tools.dockerServer = '20.10.24';
+        facts.docker = { serverVersion: '20.10.24', apiVersion: '1.41', storageDriver: 'overlay2', cgroupDriver: 'cgroupfs', cgroupVersion: '1', swarm: { state: 'inactive', nodeId: null, controlAvailable: false, managers: null, nodes: null }, networkDrivers: ['bridge', 'host', 'null'], defaultAddressPools: [] };
+      }
+    }
+    const plan = planLab(topologySchema.parse(topology), context);
+    const record = { labId: topology.name, containers: plan.containers } as unknown as LabRecord;
+    const endpoints = caseEndpoints(entry, { labId: topology.name, record }, cells[0] as (typeof cells)[number], () => '192.0.2.1');
+    expect(endpoints.pairs.map((pair) => `${pair.client.name}>${pair.server.name}`)).toEqual(['cli1>srv1', 'cli2>srv2']);
+    for (const pair of endpoints.pairs) {
+      expect(pair.client.netns).toBe(pair.server.netns);
+      expect(pair.client.netns).toMatch(/^cnl-xlab-0-srv\d$/);
+      expect(pair.server.address).toMatch(/^198\.19\.0\.\d+$/);
+      expect(pair.client.address).toBe(pair.server.address);
+    }
+    expect(new Set(endpoints.pairs.map((pair) => pair.server.netns)).size).toBe(2);
+    expect(endpoints.interferers).toEqual([{ host: 'h1', netns: 'cnl-xlab-0-load1' }]);
+  });
+
+  it('refuses a client on another host than its server, naming the case and the fix', () => {
+    const experiment = spec({ modes: ['container'] });
+    const error = thrownCnlabError(() => checkCaseReachable(caseOf(experiment, 'container'), 'iperf3'));
+    expect(error.code).toBe('invalid-input');
+    expect(error.message).toBe("case container: mode container runs each client in its server's network namespace, which exists on one host only, but the client is on h2 and the server on h1: place both on one host (placement: { server: h1, client: h1 }), or use a mode that spans hosts (macvlan, vxlan, routed)");
+    // Launch time has no client: its peer is skipped instead (launch-topology).
+    expect(() => checkCaseReachable(caseOf(experiment, 'container'), 'launch')).not.toThrow();
+  });
+
+  it('refuses all-to-all, whose containers need an address each', () => {
+    const experiment = podSpec({ pattern: 'all-to-all', pairs: [2] });
+    const error = thrownCnlabError(() => checkCaseReachable(caseOf(experiment, 'container'), 'iperf3', 'all-to-all'));
+    expect(error.code).toBe('invalid-input');
+    expect(error.message).toBe("case container: pattern all-to-all needs N containers with an address each, but in mode container a client shares its server's namespace and address (a pod of two): use pattern: pairs, or measure all-to-all in another experiment");
+    expect(() => checkCaseReachable(caseOf(podSpec(), 'container'), 'sockperf')).not.toThrow();
+  });
+
+  it('counts both ends of each pair on the one host for the SSH channel budget', () => {
+    const experiment = podSpec({ workload: { tool: 'sockperf' }, pairs: [4] });
+    expect(thrownCnlabError(() => checkChannelBudget(caseOf(experiment, 'container'), expandCells(experiment), 8)).message).toContain('case container: 4 concurrent sockperf pairs need 9 commands at once on h1');
   });
 });
 

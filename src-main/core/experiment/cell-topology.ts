@@ -1,12 +1,13 @@
 // The topology each case of an experiment measures on: one network of the case's mode, N server
 // containers on the server host and N clients on the client host (or, all-to-all, N containers placed
-// alternately on the two), and K idle-or-busy neighbours for interference; the largest N and K of the
-// matrix, so every cell of the case reuses one applied lab.
+// alternately on the two; container mode, client i in server i's namespace, like a pod), and K
+// idle-or-busy neighbours for interference; the largest N and K of the matrix, so every cell of the case
+// reuses one applied lab.
 import { createHash } from 'node:crypto';
 import { CnlabError } from '../errors';
 import { expectedReachable } from '../topology/modes/reachability';
 import type { TopologySpec } from '../topology/topology-schema';
-import { patternOf, type ExperimentSpec, type ModeCase } from './experiment-schema';
+import { CONTAINER_MODE, patternOf, sharesNetns, type ExperimentSpec, type ModeCase } from './experiment-schema';
 import type { Cell } from './matrix';
 
 export const SERVER_PREFIX = 'srv';
@@ -32,12 +33,27 @@ export function runLabTag(runId: string): string {
 /** Refuses a case whose client cannot reach its server, naming the fix (launch time needs no pair). */
 export function checkCaseReachable(entry: ModeCase, tool: string, pattern: ExperimentSpec['pattern'] = 'pairs'): void {
   if (!entry.network || tool === 'launch') return;
+  if (sharesNetns(entry)) {
+    checkSharedNetns(entry, pattern);
+    return;
+  }
   const { client, server } = entry.placement;
   if (!expectedReachable(entry.network, client, server)) {
     const fix = entry.network.mode === 'none' ? 'mode none has no network to measure: use it only for launch time' : client === server ? `check the mode's options` : `place client and server on one host for it (placement: { server: ${server}, client: ${server} }), or use a mode that spans hosts (macvlan, vxlan, routed)`;
     throw new CnlabError('invalid-input', `case ${entry.label}: with mode ${entry.network.mode} a client on ${client} cannot reach a server on ${server}: ${fix}`);
   }
   if (pattern === 'all-to-all') checkAllToAllReachable(entry);
+}
+
+/** Container mode: each client runs in its server's namespace, so both are on one host, and pairs are all it has. */
+function checkSharedNetns(entry: ModeCase, pattern: ExperimentSpec['pattern']): void {
+  const { client, server } = entry.placement;
+  if (client !== server) {
+    throw new CnlabError('invalid-input', `case ${entry.label}: mode ${CONTAINER_MODE} runs each client in its server's network namespace, which exists on one host only, but the client is on ${client} and the server on ${server}: place both on one host (placement: { server: ${server}, client: ${server} }), or use a mode that spans hosts (macvlan, vxlan, routed)`);
+  }
+  if (pattern === 'all-to-all') {
+    throw new CnlabError('invalid-input', `case ${entry.label}: pattern all-to-all needs N containers with an address each, but in mode ${CONTAINER_MODE} a client shares its server's namespace and address (a pod of two): use pattern: pairs, or measure all-to-all in another experiment`);
+  }
 }
 
 /** All-to-all sends both ways and between containers of one host (node1 and node3 share the server host). */
@@ -84,11 +100,20 @@ export function checkChannelBudget(entry: ModeCase, cells: readonly Cell[], maxC
   }
 }
 
-/** The containers of the measured endpoints: srv1..N and cli1..N, or node1..N alternating hosts for all-to-all. */
-function endpointContainers(spec: Pick<ExperimentSpec, 'pattern'>, placement: ModeCase['placement'], count: number): TopologySpec['containers'] {
-  const { server, client } = placement;
+/**
+ * The containers of the measured endpoints: srv1..N and cli1..N, or node1..N alternating hosts for all-to-all;
+ * container mode: srv1..N on the network and each cliI in srvI's namespace (it reaches srvI at srvI's address).
+ */
+function endpointContainers(spec: Pick<ExperimentSpec, 'pattern'>, entry: ModeCase, count: number): TopologySpec['containers'] {
+  const { server, client } = entry.placement;
   if (patternOf(spec) === 'all-to-all') {
     return Array.from({ length: count }, (_, index) => ({ name: `${NODE_PREFIX}${index + 1}`, host: index % 2 === 0 ? server : client, networks: [NETWORK_NAME] }));
+  }
+  if (sharesNetns(entry)) {
+    return [
+      { name: SERVER_PREFIX, host: server, networks: [NETWORK_NAME], count },
+      ...Array.from({ length: count }, (_, index) => ({ name: `${CLIENT_PREFIX}${index + 1}`, host: client, networks: [], shareNetnsWith: `${SERVER_PREFIX}${index + 1}` })),
+    ];
   }
   return [
     { name: SERVER_PREFIX, host: server, networks: [NETWORK_NAME], count },
@@ -112,7 +137,7 @@ export function caseTopology(spec: ExperimentSpec, entry: ModeCase, cells: reado
     addressPool: spec.addressPool,
     networks: [entry.network],
     containers: [
-      ...endpointContainers(spec, entry.placement, pairs),
+      ...endpointContainers(spec, entry, pairs),
       ...(interferers > 0 ? [{ name: INTERFERER_PREFIX, host: server, networks: [], count: interferers }] : []),
     ],
   };

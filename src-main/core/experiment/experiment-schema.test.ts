@@ -21,6 +21,9 @@ const base = {
   workload: { tool: 'iperf3' },
 };
 
+/** experimentFingerprint of spec({ modes: ['bridge', 'vxlan'], placement: h1/h1 }) before container mode existed. */
+const PINNED_FINGERPRINT = 'ddb5eb13f65b78f88d1393df46393a72f68e460a50df035cccc932b4da65933d';
+
 function spec(overrides: Record<string, unknown> = {}): ExperimentSpec {
   return experimentFromData({ ...base, ...overrides });
 }
@@ -123,6 +126,22 @@ describe('modes', () => {
     delete (withoutRuntime as { runtime?: unknown }).runtime;
     expect(experimentFingerprint(plain)).toBe(experimentFingerprint(withoutRuntime));
     expect(experimentFingerprint(spec({ modes: ['bridge'], runtime: 'docker' }))).not.toBe(experimentFingerprint(plain));
+  });
+
+  it('takes container mode as a case on a bridge network whose namespaces are shared, with bridge options and a runtime', () => {
+    const parsed = spec({ placement: { server: 'h1', client: 'h1' }, modes: ['container', { mode: 'container', label: 'pod-9000', options: { mtu: 9000 }, runtime: 'docker' }, 'bridge'] });
+    expect(parsed.modes).toEqual([
+      { label: 'container', mode: 'container', network: { name: 'net', mode: 'bridge', options: {} }, placement: { server: 'h1', client: 'h1' }, runtime: 'netns', sharesNetns: true },
+      { label: 'pod-9000', mode: 'container', network: { name: 'net', mode: 'bridge', options: { mtu: 9000 } }, placement: { server: 'h1', client: 'h1' }, runtime: 'docker', sharesNetns: true },
+      { label: 'bridge', mode: 'bridge', network: { name: 'net', mode: 'bridge', options: {} }, placement: { server: 'h1', client: 'h1' }, runtime: 'netns' },
+    ]);
+    expect(Object.hasOwn(parsed.modes[2] ?? {}, 'sharesNetns')).toBe(false);
+    expect(spec({ modes: [{ mode: 'container', runtime: 'docker' }] }).modes[0]?.label).toBe('container-docker');
+  });
+
+  it('refuses container-mode options that a bridge network does not take, naming the case', () => {
+    expect(message({ modes: ['vxlan', { mode: 'container', options: { mtu: 100 } }] })).toMatch(/^experiment: modes\.1\.options\.mtu: /);
+    expect(message({ modes: [{ mode: 'container', options: { vni: 7 } }] })).toMatch(/^experiment: modes\.0\.options: /);
   });
 
   it('refuses options on the baseline', () => {
@@ -255,6 +274,14 @@ describe('canonicalJson and experimentFingerprint', () => {
     ['randomize', { randomize: false }],
   ])('changes with %s', (_what, overrides) => {
     expect(experimentFingerprint(spec(overrides))).not.toBe(experimentFingerprint(spec()));
+  });
+
+  it('keeps the fingerprints of experiments without container mode, and tells container from bridge', () => {
+    // Pinned: the fingerprint of this experiment as computed before container mode existed.
+    expect(experimentFingerprint(spec({ modes: ['bridge', 'vxlan'], placement: { server: 'h1', client: 'h1' } }))).toBe(PINNED_FINGERPRINT);
+    const bridge = spec({ modes: ['bridge'], placement: { server: 'h1', client: 'h1' } });
+    const container = spec({ modes: [{ mode: 'container', label: 'bridge' }], placement: { server: 'h1', client: 'h1' } });
+    expect(experimentFingerprint(container)).not.toBe(experimentFingerprint(bridge));
   });
 });
 

@@ -17,13 +17,19 @@ export type Placement = z.infer<typeof placementSchema>;
 /** "w/o container": the client and server run on the hosts themselves, as in the studies' baseline. */
 export const BASELINE_MODE = 'baseline';
 
+/**
+ * Docker's `--network container:<owner>`, a Kubernetes pod: each client joins its server's network namespace
+ * (shareNetnsWith), the server sits on a bridge network; launch time: each measured container joins an owner's.
+ */
+export const CONTAINER_MODE = 'container';
+
 const modeEntrySchema = z
   .object({
-    /** A network mode of the topology file, or "baseline" (no container). */
+    /** A network mode of the topology file, "container" (namespaces shared, owners on a bridge) or "baseline" (no container). */
     mode: z.string(),
     /** How the tables name this case (default: the mode). */
     label: label.optional(),
-    /** The mode's options, as in a topology file's network. */
+    /** The mode's options, as in a topology file's network (container: the owners' bridge network's). */
     options: z.record(z.string(), z.unknown()).optional(),
     /** This case's own placement (e.g. bridge only connects containers on one host). */
     placement: placementSchema.optional(),
@@ -89,6 +95,8 @@ export const experimentSchema = z
       .optional(),
     /** Sample CPU and the lab's link counters on the measured hosts every second. */
     sampleHosts: z.boolean().default(true),
+    /** Made from a study template (resources/studies/): which study and which of its parts, so results sit beside the paper's. */
+    study: z.object({ id: z.string().regex(/^[a-z][a-z0-9-]{0,63}$/, 'a study id has lower-case letters, digits or "-"'), part: z.string().regex(/^[a-z][a-z0-9-]{0,63}$/, 'a part name has lower-case letters, digits or "-"') }).strict().optional(),
   })
   .strict();
 
@@ -104,6 +112,16 @@ export interface ModeCase {
   placement: Placement;
   /** Absent in runs recorded before runtime docker existed: netns. */
   runtime?: 'netns' | 'docker';
+  /**
+   * Container mode: the case's containers share network namespaces (`network` is the owners' bridge network).
+   * Set only when true, so other cases, their fingerprints and older runs are unchanged: absent = false.
+   */
+  sharesNetns?: true;
+}
+
+/** Whether a case's containers share network namespaces (container mode); false for records without the field. */
+export function sharesNetns(entry: Pick<ModeCase, 'sharesNetns'>): boolean {
+  return entry.sharesNetns === true;
 }
 
 export interface ExperimentSpec extends Omit<ExperimentParsed, 'modes' | 'workload'> {
@@ -135,10 +153,12 @@ function normaliseMode(entry: z.infer<typeof modesSchema>[number], index: number
     if (own) throw invalid(source, `modes.${index}: the baseline runs without containers, so it has no runtime: remove runtime`);
     return { label: caseLabel, mode, network: null, placement: placement ?? parsed.placement, runtime };
   }
-  const network = networkSchema.safeParse({ name: 'net', mode, ...(options ? { options } : {}) });
+  // Container mode measures on a bridge network whose containers others join; its options are the bridge's.
+  const shared = mode === CONTAINER_MODE;
+  const network = networkSchema.safeParse({ name: 'net', mode: shared ? 'bridge' : mode, ...(options ? { options } : {}) });
   if (!network.success) throw new CnlabError('invalid-input', describeIssues(network.error, source, ['modes', index]));
   if (!OBJECT_NAME_PATTERN.test(caseLabel)) throw invalid(source, `modes.${index}: ${caseLabel} cannot be a label: give it a label of lower-case letters, digits or "-"`);
-  return { label: caseLabel, mode, network: network.data, placement: placement ?? parsed.placement, runtime };
+  return { label: caseLabel, mode, network: network.data, placement: placement ?? parsed.placement, runtime, ...(shared ? { sharesNetns: true as const } : {}) };
 }
 
 function checkAxes(parsed: ExperimentParsed, workload: WorkloadParams, source: string): void {

@@ -89,7 +89,7 @@ export class ExperimentService {
   private readonly runner: ExperimentRunner;
 
   constructor(
-    private readonly hosts: HostService,
+    readonly hosts: HostService,
     private readonly labs: LabService,
     workspaceDir: string,
   ) {

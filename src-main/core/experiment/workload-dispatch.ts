@@ -1,5 +1,6 @@
 // From a cell to the workload calls: which endpoints each pair uses (containers of the case's lab,
-// or the hosts themselves for the baseline; all-to-all: every ordered pair of N containers), the
+// or the hosts themselves for the baseline; all-to-all: every ordered pair of N containers; container
+// mode: client i runs in server i's namespace and reaches it at its own address, over loopback), the
 // interference containers loaded during the run, and which executor measures. Pairs run concurrently;
 // one failing pair stops the others. iperf3 with more than one pair is batched (one command per host
 // for all servers, one for all clients), so N is not bounded by the SSH channels of a host.
@@ -17,7 +18,7 @@ import type { Endpoint, Measurement, PairWorkload, WorkloadContext } from '../wo
 import type { WorkloadParams } from '../workloads/workload-params';
 import { combinePairs } from './aggregate';
 import { CLIENT_PREFIX, INTERFERER_PREFIX, NETWORK_NAME, NODE_PREFIX, SERVER_PREFIX } from './cell-topology';
-import type { ExperimentSpec, ModeCase } from './experiment-schema';
+import { sharesNetns, type ExperimentSpec, type ModeCase } from './experiment-schema';
 import type { Cell } from './matrix';
 
 type Pattern = ExperimentSpec['pattern'];
@@ -37,7 +38,9 @@ function containerEndpoint(record: LabRecord, name: string, fallbackAddress: (ho
   const container = record.containers.find((candidate) => candidate.name === name);
   if (!container) throw new CnlabError('internal', `lab ${record.labId} has no container ${name}`);
   const address = container.interfaces.find((entry) => entry.network === NETWORK_NAME)?.address?.split('/')[0];
-  // Host-mode containers live in the host's namespace and answer on its address.
+  // Host-mode containers live in the host's namespace and answer on its address. A container that shares
+  // another's namespace (container mode) is planned with its owner's namespace and interfaces: it runs
+  // there and answers on the owner's address.
   return { name, host: container.host, netns: container.netns, address: address ?? fallbackAddress(container.host) };
 }
 
@@ -165,5 +168,7 @@ export function runLaunchCase(ctx: WorkloadContext, args: { cell: Cell; entry: M
   if (!entry.network) throw new CnlabError('invalid-input', `case ${entry.label}: launch time measures a network mode; the baseline has none`);
   const peerHost = entry.placement.client !== entry.placement.server ? entry.placement.client : null;
   const docker = entry.runtime === 'docker' ? { runtime: 'docker' as const, ...(args.dockerImage ? { dockerImage: args.dockerImage } : {}) } : {};
-  return runLaunch(ctx, { params: cell.params, labs: args.labs, network: entry.network, labId: args.labId, addressPool: args.addressPool, backend: args.backend, host: entry.placement.server, peerHost, ...docker });
+  // Container mode: the measured containers join an owner's namespace on the case's (bridge) network.
+  const shared = sharesNetns(entry) ? { sharesNetns: true } : {};
+  return runLaunch(ctx, { params: cell.params, labs: args.labs, network: entry.network, labId: args.labId, addressPool: args.addressPool, backend: args.backend, host: entry.placement.server, peerHost, ...docker, ...shared });
 }

@@ -33,22 +33,34 @@ export function welchTTest(a: readonly number[], b: readonly number[]): WelchRes
       { na: a.length, nb: b.length, problem: 'too-few' },
     );
   }
-  const va = sampleVariance(a) / a.length;
-  const vb = sampleVariance(b) / b.length;
-  const meanDifference = mean(a) - mean(b);
+  return welchFromMoments({ mean: mean(a), variance: sampleVariance(a), n: a.length }, { mean: mean(b), variance: sampleVariance(b), n: b.length });
+}
+
+/** A sample as its moments: what a stored summary keeps of it (mean, variance with n − 1, n ≥ 2). */
+export interface SampleMoments {
+  mean: number;
+  variance: number;
+  n: number;
+}
+
+/** Welch's test from the two samples' moments, so summaries stored without their samples can be compared. */
+export function welchFromMoments(a: SampleMoments, b: SampleMoments): WelchResult {
+  const va = a.variance / a.n;
+  const vb = b.variance / b.n;
+  const meanDifference = a.mean - b.mean;
   const se2 = va + vb;
   const standardError = Math.sqrt(se2);
   if (se2 === 0) {
     return {
       meanDifference,
       standardError: 0,
-      df: a.length + b.length - 2,
+      df: a.n + b.n - 2,
       t: meanDifference === 0 ? 0 : Math.sign(meanDifference) * Infinity,
       pValue: meanDifference === 0 ? 1 : 0,
       ci95: { low: meanDifference, high: meanDifference, halfWidth: 0 },
     };
   }
-  const df = (se2 * se2) / ((va * va) / (a.length - 1) + (vb * vb) / (b.length - 1));
+  const df = (se2 * se2) / ((va * va) / (a.n - 1) + (vb * vb) / (b.n - 1));
   const t = meanDifference / standardError;
   const halfWidth = tQuantile(0.975, df) * standardError;
   return {
@@ -90,25 +102,30 @@ export interface BaselineComparison {
 export function compareToBaseline(cell: readonly number[], baseline: readonly number[]): BaselineComparison {
   checkSamples(cell, 'cell');
   checkSamples(baseline, 'baseline');
-  const baselineMean = mean(baseline);
-  if (baselineMean === 0) {
+  const moments = (values: readonly number[]): SampleMoments => ({ mean: mean(values), variance: values.length < 2 ? 0 : sampleVariance(values), n: values.length });
+  return compareMoments(moments(cell), moments(baseline));
+}
+
+/** compareToBaseline from the two sides' moments (a stored summary's mean, standard deviation and n). */
+export function compareMoments(cell: SampleMoments, baseline: SampleMoments): BaselineComparison {
+  if (baseline.mean === 0) {
     throw new CnlabError('invalid-input', 'baseline mean is 0 — a percentage change from it is undefined', {
       problem: 'zero-baseline',
     });
   }
   // |mean| so that "+" always means "the cell's number is larger", whatever the sign of the metric.
-  const scale = 100 / Math.abs(baselineMean);
-  const percentChange = (mean(cell) - baselineMean) * scale;
-  if (cell.length < 2 || baseline.length < 2) {
+  const scale = 100 / Math.abs(baseline.mean);
+  const percentChange = (cell.mean - baseline.mean) * scale;
+  if (cell.n < 2 || baseline.n < 2) {
     return {
       percentChange,
       ci95: null,
       significant: false,
       pValue: null,
-      note: `no interval: ${cell.length < 2 ? 'the cell' : 'the baseline'} has a single sample — add repetitions`,
+      note: `no interval: ${cell.n < 2 ? 'the cell' : 'the baseline'} has a single sample — add repetitions`,
     };
   }
-  const welch = welchTTest(cell, baseline);
+  const welch = welchFromMoments(cell, baseline);
   const low = welch.ci95.low * scale;
   const high = welch.ci95.high * scale;
   return {

@@ -13,7 +13,8 @@ export {
   type SummarizeOptions,
   type Summary,
 } from './summary.ts';
-export { compareToBaseline, welchTTest, type BaselineComparison, type WelchResult } from './compare.ts';
+export { compareMoments, compareToBaseline, welchFromMoments, welchTTest, type BaselineComparison, type SampleMoments, type WelchResult } from './compare.ts';
+export { kendallTauB } from './kendall.ts';
 export {
   DEFAULT_PERCENTILES,
   percentileOfSorted,

@@ -98,14 +98,29 @@ function planNetnsContainers(inputs: PlanInputs, context: PlanContext): PlannedC
   const { model } = inputs;
   const steps = new Map<string, PlanStep[]>(model.spec.hosts.map((host) => [host, [...withCniHostSteps(inputs, host, hostLevelSteps(inputs, host)), ...underlayShapingSteps(inputs, host)]]));
   const planned = new Map<string, PlannedContainer>();
+  // A namespace-sharing container creates nothing; timed applies give it a first-reply step from the
+  // shared namespace, right where it stands in the topology, or after its owner when that comes later.
+  const waiting = new Map<string, LabContainer[]>();
+  const sharerReply = (container: LabContainer, owner: PlannedContainer): void => {
+    const step = firstReplyStep(inputs, sharingContainer(container, owner), [...planned.values()]);
+    if (step) steps.get(container.host)?.push(step);
+  };
   for (const container of model.containers) {
-    if (container.shareNetnsWith !== null) continue;
+    if (container.shareNetnsWith !== null) {
+      if (!context.measureFirstReply) continue;
+      const owner = planned.get(container.shareNetnsWith);
+      if (owner) sharerReply(container, owner);
+      else waiting.set(container.shareNetnsWith, [...(waiting.get(container.shareNetnsWith) ?? []), container]);
+      continue;
+    }
     const result = planContainer(inputs, container);
     // After link-up: shaping, then (timed applies) the first ping reply, which the shaping affects.
     const shaping = containerShapingStep(inputs, result.planned);
     const firstReply = context.measureFirstReply ? firstReplyStep(inputs, result.planned, [...planned.values()]) : null;
     planned.set(container.name, result.planned);
     steps.get(container.host)?.push(...result.steps, ...(shaping ? [shaping] : []), ...(firstReply ? [firstReply] : []));
+    for (const sharer of waiting.get(container.name) ?? []) sharerReply(sharer, result.planned);
+    waiting.delete(container.name);
   }
   // Dynamic control planes: /32 announcements and the waits for convergence come after every container.
   for (const host of model.spec.hosts) steps.get(host)?.push(...controlPlaneFinalSteps(inputs, host));
@@ -129,7 +144,8 @@ function planDockerContainers(inputs: PlanInputs, context: PlanContext, swarm: S
     const owner = container.shareNetnsWith === null ? null : (planned.get(container.shareNetnsWith) ?? null);
     if (container.shareNetnsWith !== null && !owner) throw new Error(`internal: container ${container.name} shares with unplanned ${container.shareNetnsWith}`);
     const result = dockerContainer(inputs, container, owner);
-    const firstReply = context.measureFirstReply && !owner ? firstReplyStep(inputs, result.planned, [...planned.values()]) : null;
+    // A sharer's first reply is timed from the owner's namespace, which is up by then (owners come first).
+    const firstReply = context.measureFirstReply ? firstReplyStep(inputs, result.planned, [...planned.values()]) : null;
     planned.set(container.name, result.planned);
     steps.get(container.host)?.push(...result.steps, ...(firstReply ? [firstReply] : []));
   }

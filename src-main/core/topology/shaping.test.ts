@@ -369,7 +369,7 @@ describe('first-reply measurement', () => {
     for (const mode of ['vepa', 'private']) expect(ids(timed(lab(mode)), 'h1').some((id) => id.endsWith('/first-reply'))).toBe(false);
   });
 
-  it('is not planned for none, host and namespace-sharing containers', () => {
+  it('is not planned for none and host containers', () => {
     const result = timed({
       name: 'lab',
       hosts: ['h1'],
@@ -382,9 +382,33 @@ describe('first-reply measurement', () => {
         { name: 'z', host: 'h1', networks: ['iso'] },
         { name: 'hm', host: 'h1', networks: ['hn'] },
         { name: 'a', host: 'h1', networks: ['br'] },
-        { name: 'p', host: 'h1', shareNetnsWith: 'a' },
       ],
     });
     expect(ids(result, 'h1').filter((id) => id.endsWith('/first-reply'))).toEqual(['a/first-reply']);
+  });
+
+  it('times a namespace-sharing container from the shared namespace, after its owner even when listed before it', () => {
+    const input = {
+      name: 'lab',
+      hosts: ['h1'],
+      networks: [{ name: 'br', mode: 'bridge' }],
+      containers: [
+        { name: 'early', host: 'h1', shareNetnsWith: 'a' },
+        { name: 'a', host: 'h1', networks: ['br'] },
+        { name: 'p', host: 'h1', shareNetnsWith: 'a' },
+      ],
+    } as Input;
+    const result = timed(input);
+    expect(ids(result, 'h1')).toEqual(['net/br', 'a/netns', 'a/links', 'a/addresses', 'a/link-up', 'a/first-reply', 'early/first-reply', 'p/first-reply']);
+    expect(step(result, 'h1', 'p/first-reply')).toEqual({
+      id: 'p/first-reply',
+      phase: 'first-reply',
+      container: 'p',
+      description: 'time until the first ping reply from 198.19.0.1 (the gateway of network br, from the namespace it shares with a)',
+      creates: [],
+      run: [{ kind: 'first-reply', netns: 'cnl-lab-a', address: '198.19.0.1' }],
+    });
+    // Untimed, a sharer still creates nothing.
+    expect(ids(plan(input), 'h1')).toEqual(['net/br', 'a/netns', 'a/links', 'a/addresses', 'a/link-up']);
   });
 });

@@ -1,6 +1,7 @@
 // The Results view with the LabApi swapped for the test double and fixture runs: the numbers in the table
 // cells, the bar chart given its CI error bars, the comparison with another run, CSV export, a list of
-// 10,000 runs rendered as a window of rows, and bundles: imported runs marked read-only, export of two runs.
+// 10,000 runs rendered as a window of rows, bundles: imported runs marked read-only, export of two runs; and
+// a run made from a study template shown beside the paper before its own tables.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { flushPromises, mount, type VueWrapper } from '@vue/test-utils';
 import { createPinia, setActivePinia } from 'pinia';
@@ -9,6 +10,7 @@ import type { RunListingView } from '@contract/lab-api';
 import { setLabApi } from '../api/lab-client';
 import { createFakeLabApi, type FakeLabApi } from '../test-support/fake-lab-api';
 import { COMPARISON, LAUNCH_RUN, THROUGHPUT_RUN } from '@common/results/run-fixtures.test-support';
+import { SUO_COMPARISON } from '../test-support/study-fixtures';
 import ResultsView from './ResultsView.vue';
 
 // happy-dom has no canvas, so ECharts cannot draw here: the stub keeps the option each chart was given.
@@ -80,6 +82,35 @@ describe('Results view', () => {
     const view = await mounted();
     const rows = rowsOf(view, 'launch');
     expect(rows.map((row) => [row[0], row[2]])).toEqual([['none', '8.2'], ['bridge', '24.6'], ['macvlan', '19.9'], ['vxlan', '31.7']]);
+  });
+
+  it('opens the recommendation from the toolbar and asks for it with the chosen weights only when told', async () => {
+    api.recommendModes.mockResolvedValue({ priorities: { throughput: 2, latency: 0, isolation: 0, startup: 0, multiHost: 0, encryption: 0 }, ranked: [], advice: ['No runs measured yet: run study suo2018-fig4.'], basis: { runs: 0, modes: 0 } });
+    const view = await mounted();
+    expect(view.find('[data-testid="recommendation-panel"]').exists()).toBe(false);
+    await view.get('[data-testid="recommend-toggle"]').trigger('click');
+    expect(view.find('[data-testid="recommendation-panel"]').exists()).toBe(true);
+    expect(api.recommendModes).not.toHaveBeenCalled();
+    await view.get('[data-testid="recommend"]').trigger('click');
+    await flushPromises();
+    expect(api.recommendModes).toHaveBeenCalledTimes(1);
+    expect(view.get('[data-testid="recommendation-advice"]').text()).toContain('run study suo2018-fig4');
+    await view.get('[data-testid="recommend-toggle"]').trigger('click');
+    expect(view.find('[data-testid="recommendation-panel"]').exists()).toBe(false);
+  });
+
+  it('shows a study run beside the paper first, its own tables after; other runs have no such section', async () => {
+    api.getRun.mockImplementation(({ runId }) => Promise.resolve(runId === LAUNCH_RUN.runId ? LAUNCH_RUN : { ...THROUGHPUT_RUN, runId, study: SUO_COMPARISON }));
+    const view = await mounted();
+    expect(view.find('[data-testid="study-comparison"]').exists()).toBe(false);
+    await view.get(`[data-run-id="${THROUGHPUT_RUN.runId}"]`).trigger('click');
+    await flushPromises();
+    const section = view.get('[data-testid="study-comparison"]');
+    expect(section.get('h3').text()).toBe('Beside the paper: Suo et al. — Table VI launch time');
+    expect(rowsOf(view, 'study').map((row) => row[0])).toEqual(['bridge launch time', 'weave launch time']);
+    expect(view.get('[data-testid="study-finding-overlay-slowest"]').attributes('data-verdict')).toBe('does-not-hold');
+    const throughput = view.get('[data-testid="table-throughput"]').element;
+    expect(section.element.compareDocumentPosition(throughput) & Node.DOCUMENT_POSITION_FOLLOWING).toBeTruthy();
   });
 
   it('compares with another run of the same experiment: differences with intervals and significance', async () => {

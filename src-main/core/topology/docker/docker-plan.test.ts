@@ -139,6 +139,13 @@ describe('runtime docker plan', () => {
     expect(stepOf(timed, 'h1', 'c1/first-reply').run).toEqual([{ kind: 'first-reply', netns: 'cnl-dk-c1', address: '198.19.0.1' }]);
   });
 
+  it('times a container that joins another’s namespace after its docker start, from the owner’s namespace', () => {
+    const timed = planLab(specOf({ name: 'dk', runtime: 'docker', hosts: ['h1'], networks: [{ name: 'lan', mode: 'bridge' }], containers: [{ name: 'o', host: 'h1', networks: ['lan'] }, { name: 'c1', host: 'h1', shareNetnsWith: 'o' }] }), { ...dockerContext(['h1']), measureFirstReply: true });
+    const ids = timed.hosts[0]?.steps.map((step) => step.id) ?? [];
+    expect(ids.slice(ids.indexOf('o/create'))).toEqual(['o/create', 'o/start', 'o/first-reply', 'c1/create', 'c1/start', 'c1/first-reply']);
+    expect(stepOf(timed, 'h1', 'c1/first-reply').run).toEqual([{ kind: 'first-reply', netns: 'cnl-dk-o', address: '198.19.0.1' }]);
+  });
+
   it('uses a given image as is and never pulls it', () => {
     const given = planLab(specOf({ name: 'dk', runtime: 'docker', docker: { image: 'tools:1' }, hosts: ['h1'], containers: [{ name: 'c1', host: 'h1' }] }), dockerContext(['h1']));
     const text = (stepOf(given, 'h1', 'host/lab-image').run[0] as { text: string }).text;

@@ -6,8 +6,10 @@
 // pings the first earlier container of the same network on the same host (a timed apply runs a host's
 // steps in plan order, so that one is up; containers of other hosts may not be, as hosts run in
 // parallel), provided the mode lets them reach each other (not vepa or private); the first such
-// container of a host has no peer yet and gets no first-reply step. So do none, host and
-// namespace-sharing containers, which have no link of their own.
+// container of a host has no peer yet and gets no first-reply step. So do none and host containers,
+// which have no link of their own. A namespace-sharing container (container mode, a pod) pings what its
+// owner pings, from the shared namespace: it answers on the owner's address and has no link of its own,
+// so its first reply says when its processes can use the owner's network.
 import { formatIpv4 } from '../ipam';
 import type { PlannedContainer, PlanStep } from '../plan';
 import type { NetworkMode } from '../topology-schema';
@@ -44,14 +46,15 @@ function targetOf(inputs: PlanInputs, container: PlannedContainer, earlier: read
  * planned before it (any host). Null when there is nothing to ping (see the top of this file).
  */
 export function firstReplyStep(inputs: PlanInputs, container: PlannedContainer, earlier: readonly PlannedContainer[]): PlanStep | null {
-  if (container.netns === null || container.sharesWith !== null) return null;
+  if (container.netns === null) return null;
   const target = targetOf(inputs, container, earlier);
   if (target === null) return null;
+  const from = container.sharesWith !== null ? `, from the namespace it shares with ${container.sharesWith}` : '';
   return {
     id: `${container.name}/first-reply`,
     phase: 'first-reply',
     container: container.name,
-    description: `time until the first ping reply from ${target.address} (${target.what})`,
+    description: `time until the first ping reply from ${target.address} (${target.what}${from})`,
     creates: [],
     run: [{ kind: 'first-reply', netns: container.netns, address: target.address }],
   };

@@ -1,6 +1,8 @@
 // The lab one launch-time repetition applies: K measured containers on the measured host, an anchor
 // before them where the mode has no gateway to ping, and a peer container on another host when the
-// run measures reachability from there. Pure, so the names and order are testable without hosts.
+// run measures reachability from there. Container mode (Table VI's "Container"): an owner on the network,
+// created before them and never a sample, whose namespace each measured container joins. Pure, so the
+// names and order are testable without hosts.
 import { CnlabError } from '../../errors';
 import { isDynamicControlPlane } from '../../topology/modes/dynamic-routes';
 import { expectedReachable } from '../../topology/modes/reachability';
@@ -11,6 +13,8 @@ import type { LaunchParams } from '../workload-params';
 export const MEASURED_PREFIX = 'c';
 export const ANCHOR = 'a';
 export const PEER = 'p';
+/** Container mode: the container whose namespace the measured ones join (Suo et al.'s proxy container). */
+export const OWNER = 'o';
 
 /** Modes whose containers of different hosts reach each other through cnlab's own data/control plane. */
 const SPANNING_MODES: ReadonlySet<NetworkSpec['mode']> = new Set(['vxlan', 'routed', 'macvlan', 'ipvlan']);
@@ -26,6 +30,8 @@ export interface LaunchLayout {
   peerSkipped: string | null;
   /** The network's dynamic control plane (etcd, BGP) when a peer is measured, else null. */
   controlPlane: 'etcd' | 'bgp' | null;
+  /** Container mode: the measured containers join OWNER's namespace. */
+  sharesNetns: boolean;
 }
 
 export interface LaunchLayoutInput {
@@ -42,6 +48,13 @@ export interface LaunchLayoutInput {
   /** Host the measured containers are created on, and (multi-host modes) the peer host. */
   host: string;
   peerHost: string | null;
+  /** Container mode: each measured container joins the namespace of an owner on `network` (shareNetnsWith). */
+  sharesNetns?: boolean;
+}
+
+/** How messages and notes name the mode measured: "container" when namespaces are shared, else the network's mode. */
+export function launchModeName(layout: Pick<LaunchLayout, 'network' | 'sharesNetns'>): string {
+  return layout.sharesNetns ? 'container' : layout.network.mode;
 }
 
 function parseNetwork(network: unknown): NetworkSpec {
@@ -51,7 +64,9 @@ function parseNetwork(network: unknown): NetworkSpec {
 }
 
 /** Why reachability from a peer cannot be measured for this network and placement, or null when it can. */
-export function peerProblem(network: NetworkSpec, host: string, peerHost: string | null): string | null {
+export function peerProblem(network: NetworkSpec, host: string, peerHost: string | null, sharesNetns = false): string | null {
+  // A shared namespace exists on one host: its containers are reached where their owner is.
+  if (sharesNetns) return 'mode container does not span hosts';
   if (!SPANNING_MODES.has(network.mode)) return `mode ${network.mode} does not span hosts`;
   if (peerHost === null || peerHost === host) return 'the peer needs a host other than the measured one (placement client ≠ server)';
   if (!expectedReachable(network, peerHost, host)) return `mode ${network.mode} with these options does not connect containers of different hosts`;
@@ -63,9 +78,19 @@ function needsAnchor(network: NetworkSpec): boolean {
   return (network.mode === 'macvlan' || network.mode === 'ipvlan') && expectedReachable(network, 'h', 'h');
 }
 
+/** The measured containers: c1..cK on the network, or (container mode) each joining the owner's namespace. */
+function measuredContainers(input: LaunchLayoutInput, networks: string[]): TopologySpec['containers'] {
+  if (!input.sharesNetns) return [{ name: MEASURED_PREFIX, host: input.host, networks, count: input.params.containers }];
+  return Array.from({ length: input.params.containers }, (_, index) => ({ name: `${MEASURED_PREFIX}${index + 1}`, host: input.host, networks: [], shareNetnsWith: OWNER }));
+}
+
 export function launchLayout(input: LaunchLayoutInput): LaunchLayout {
   const network = parseNetwork(input.network);
-  const problem = input.params.fromPeer ? peerProblem(network, input.host, input.peerHost) : null;
+  const sharesNetns = input.sharesNetns === true;
+  if (sharesNetns && (network.mode === 'none' || network.mode === 'host')) {
+    throw new CnlabError('invalid-input', `launch time: mode container joins an owner's namespace on a network of its own, and mode ${network.mode} gives the owner none: put the owner on a bridge network`);
+  }
+  const problem = input.params.fromPeer ? peerProblem(network, input.host, input.peerHost, sharesNetns) : null;
   const peerHost = input.params.fromPeer && problem === null ? input.peerHost : null;
   const networks = [network.name];
   const controlPlane = peerHost && isDynamicControlPlane(network) ? (network.mode === 'vxlan' ? 'etcd' : 'bgp') : null;
@@ -73,7 +98,9 @@ export function launchLayout(input: LaunchLayoutInput): LaunchLayout {
     ...(needsAnchor(network) ? [{ name: ANCHOR, host: input.host, networks }] : []),
     // The peer is planned first so that, on its host, it exists before anything is measured.
     ...(peerHost ? [{ name: PEER, host: peerHost, networks }] : []),
-    { name: MEASURED_PREFIX, host: input.host, networks, count: input.params.containers },
+    // The owner is up (its own first reply included) before the first measured container joins it.
+    ...(sharesNetns ? [{ name: OWNER, host: input.host, networks }] : []),
+    ...measuredContainers(input, networks),
   ];
   const parsed = topologySchema.safeParse({
     v: 1,
@@ -97,5 +124,6 @@ export function launchLayout(input: LaunchLayoutInput): LaunchLayout {
     peerHost,
     peerSkipped: input.params.fromPeer ? problem : null,
     controlPlane,
+    sharesNetns,
   };
 }

@@ -14,13 +14,19 @@
 // host), since the peer's agent could not get its lease in before an etcd on the measured host started.
 // Then the peer host's route daemon (watch agent or BIRD) is restarted and timed on the peer host
 // alone (peer-restart.ts): peerDaemonRestartMs.
+//
+// Container mode (sharesNetns): an owner on the network is created first and is not a sample; each
+// measured container joins its namespace (netns: nothing to create, so its launch is its first reply;
+// docker: docker create and start with --network container:<owner>, then its first reply), answering on
+// the owner's address. Its first reply pings what the owner pings (the bridge's gateway) from the shared
+// namespace. The mode does not span hosts, so fromPeer is skipped with a note, as for bridge.
 import { CnlabError } from '../../errors';
 import type { AppliedLab, LabService } from '../../topology/lab-service';
 import type { LabEvent } from '../../topology/lab-runtime';
 import type { LabPlan } from '../../topology/plan';
 import type { Measurement, WorkloadContext } from '../workload-context';
 import { containerLaunches, hostSetupMs, launchMetrics, peerFigures, type ContainerLaunch } from './launch-samples';
-import { launchLayout, PEER, type LaunchLayout, type LaunchLayoutInput } from './launch-topology';
+import { launchLayout, launchModeName, OWNER, PEER, type LaunchLayout, type LaunchLayoutInput } from './launch-topology';
 import { PROBE_INTERVAL_S, startPeerProber, type PeerProber } from './peer-prober';
 import { restartTarget, timePeerRestart } from './peer-restart';
 
@@ -142,7 +148,7 @@ function checkClock(applied: AppliedLab, run: LaunchRun): string[] {
 function replyNotes(launches: readonly ContainerLaunch[], layout: LaunchLayout, run: LaunchRun): string[] {
   const missing = launches.filter((launch) => launch.noReply);
   if (missing.length === launches.length) {
-    throw new CnlabError('workload-failed', `launch time: no container of mode ${layout.network.mode} on host ${run.host} got a first ping reply (${missing.map((launch) => launch.name).join(', ')}): check the network with \`cnlab topology verify\``);
+    throw new CnlabError('workload-failed', `launch time: no container of mode ${launchModeName(layout)} on host ${run.host} got a first ping reply (${missing.map((launch) => launch.name).join(', ')}): check the network with \`cnlab topology verify\``);
   }
   return missing.map((launch) => `noReply: ${launch.name} got no first ping reply within the bound: its sample is excluded`);
 }
@@ -170,12 +176,14 @@ export async function runLaunch(ctx: WorkloadContext, run: LaunchRun): Promise<M
     ctx.logCommand({ host: layout.spec.hosts.join(','), command: `(cnlab) timed apply of lab ${run.labId}`, exitCode: 0, durationMs: Date.now() - started.getTime(), startedAt: started.toISOString() });
     await ctx.saveRaw('launch-timings.json', JSON.stringify(applied.timings, null, 1));
     const notes = checkClock(applied, run);
-    // mode none has no link: its launch is the namespace alone, with nothing to ping.
-    const launches = containerLaunches(applied.timings, layout.measured, layout.network.mode !== 'none');
+    // Modes none and host have no link of their own, so nothing to ping: a none container's launch is its
+    // namespace alone, a host container's (runtime docker) its create and start, on the host's own stack.
+    const launches = containerLaunches(applied.timings, layout.measured, layout.network.mode !== 'none' && layout.network.mode !== 'host');
     notes.push(...replyNotes(launches, layout, run));
     const { metrics, samples } = launchMetrics(launches);
     metrics.launchHostSetupMs = hostSetupMs(applied.timings, run.host);
     const rawSamples: Record<string, number[]> = { launchMs: samples };
+    if (layout.sharesNetns) notes.push(`mode container: ${layout.measured.join(', ')} joined the namespace of ${OWNER} (network ${layout.network.name}, mode ${layout.network.mode}), created before them and not a sample; they answer on its address`);
     if (layout.peerSkipped) notes.push(`fromPeer: ${layout.peerSkipped}; no peer measurement`);
     if (peer) {
       const outcome = await peer();
