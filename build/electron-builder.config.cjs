@@ -14,6 +14,8 @@ module.exports = {
   directories: { output: 'dist', buildResources: 'resources' },
   // The bundles hold the app; production dependencies (ssh2, ws, …) are added by electron-builder itself.
   files: ['out/**', 'package.json'],
+  // The study templates are read at run time (core/studies/study-catalog.ts looks in resources/studies).
+  extraResources: [{ from: 'resources/studies', to: 'studies', filter: ['*.yaml'] }],
   // ssh2's optional native crypto is not built (it runs in pure JavaScript), so nothing needs rebuilding.
   npmRebuild: false,
   ...(electronDist ? { electronDist } : {}),
