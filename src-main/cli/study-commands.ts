@@ -4,7 +4,8 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { parseDocument } from 'yaml';
 import type { ExperimentSpec } from '../core/experiment/experiment-schema';
-import { listStudies, resolveStudy, studyExperiments, studyHostNotes, studySummary } from '../core/studies/study-catalog';
+import { CnlabError } from '../core/errors';
+import { findStudy, listStudies, resolveStudy, studyExperiments, studyHostNotes, studySummary } from '../core/studies/study-catalog';
 import type { StudyTemplate } from '../core/studies/study-schema';
 import type { StudyComparisonView } from '../core/studies/study-view';
 import type { GlobalOptions } from './cli-context';
@@ -15,7 +16,13 @@ const STUDY_ID = /^[a-z][a-z0-9-]{0,63}$/;
 /** Whether `cnlab run X` means a study: a template file (kind: study), or an id that is no file. */
 export async function readStudyReference(reference: string): Promise<StudyTemplate | null> {
   const text = await readFile(reference, 'utf8').catch(() => null);
-  if (text === null) return STUDY_ID.test(reference) ? resolveStudy(reference) : null;
+  if (text === null) {
+    if (!STUDY_ID.test(reference)) return null;
+    const study = await findStudy(reference);
+    if (study) return study;
+    const known = (await listStudies()).map((item) => item.id);
+    throw new CnlabError('not-found', `${reference} is neither a file nor a study template: give an experiment file's path, or a study id (\`cnlab studies list\`: ${known.join(', ')})`);
+  }
   const kind = (parseDocument(text).toJS() as { kind?: unknown } | null)?.kind;
   return kind === 'study' ? resolveStudy(reference) : null;
 }

@@ -85,7 +85,7 @@ describe('study templates through the CLI', () => {
   it('refuses an unknown study, a host the study does not name, an unknown part, and --part on an experiment file', async () => {
     const unknown = await cli(['run', 'suo2099-nothing', '--plan']);
     expect(unknown.code).toBe(1);
-    expect(unknown.stderr).toMatch(/^cnlab: no study template suo2099-nothing: `cnlab studies list` shows them \(claassen2016-drivers, /);
+    expect(unknown.stderr).toMatch(/^cnlab: suo2099-nothing is neither a file nor a study template: give an experiment file's path, or a study id \(`cnlab studies list`: claassen2016-drivers, /);
     const badMap = await cli(['run', 'suo2018-table6', '--plan', '--map', 'h7=h1']);
     expect(badMap.stderr).toMatch(/--map names h7, which study suo2018-table6 does not use \(its hosts: h1, h2\)/);
     const badPart = await cli(['run', 'suo2018-fig4', '--plan', '--part', 'sizes']);
@@ -115,6 +115,26 @@ describe('study templates run end to end', () => {
       for (const finding of comparison?.findings ?? []) expect(['holds', 'does-not-hold', 'inconclusive'], `${spec.name} ${finding.id}: ${finding.detail}`).toContain(finding.verdict);
       for (const row of comparison?.rows ?? []) expect(row.ours, `${spec.name} ${row.id}: ${row.note ?? ''}`).not.toBeNull();
     }
+    expect(await leftovers()).toEqual([]);
+  });
+
+  it('Claassen et al. (single host): bridge and macvlan measured; ipvlan, where the kernel lacks it, fails with the reason and its findings say so', { timeout: 300_000 }, async () => {
+    const [spec] = studyExperiments(await resolveStudy('claassen2016-drivers'), {});
+    const record = await experiments.start(quick(spec as ExperimentSpec, 2));
+    const details = await experiments.show(record.runId);
+    expect(record.state, record.error ?? '').toBe('completed');
+    const ipvlanMissing = (await fixture.service.probe('h1')).kernelFeatures.ipvlan?.supported !== true;
+    for (const cell of details.cells) {
+      if (cell.caseLabel === 'ipvlan' && ipvlanMissing) {
+        expect(cell.runs, cell.cellId).toBe(0);
+        expect(cell.failures[0]?.message, cell.cellId).toMatch(/ipvlan/);
+      } else expect(cell.runs, `${cell.cellId}: ${cell.failures[0]?.message ?? ''}`).toBe(2);
+    }
+    if (ipvlanMissing) expect(record.warnings.find((warning) => warning.code === 'case-failed')?.message).toMatch(/^case ipvlan: .*ipvlan/);
+    const comparison = await studyComparisonOfRun(details);
+    const verdicts = Object.fromEntries((comparison?.findings ?? []).map((finding) => [finding.id, finding.verdict]));
+    expect(['holds', 'does-not-hold', 'inconclusive']).toContain(verdicts['macvlan-beats-bridge']);
+    if (ipvlanMissing) expect(verdicts['ipvlan-beats-bridge']).toBe('not-measured');
     expect(await leftovers()).toEqual([]);
   });
 

@@ -85,6 +85,7 @@ export class ExperimentRunner {
       return line.type === 'result';
     };
 
+    const failedCases: string[] = [];
     let firstRun = true;
     const rest = async (): Promise<void> => {
       if (!firstRun) await abortableSleep(record.experiment.cooldown * 1000, signal);
@@ -99,7 +100,18 @@ export class ExperimentRunner {
         const pendingMeasured = block.runs.filter((run) => !run.warmup && !done.has(run.key));
         const adaptiveCells = record.experiment.adaptive ? record.cells.filter((cell) => cell.caseLabel === block.caseLabel) : [];
         if (pendingMeasured.length === 0 && !adaptiveCells.some((cell) => this.needsMore(record, lines, cell))) continue;
-        const lab = await this.prepareCase(context, entry, caseIndex, applied);
+        let lab: CaseLab | null;
+        try {
+          lab = await this.prepareCase(context, entry, caseIndex, applied);
+        } catch (error) {
+          // A case whose lab cannot be built (a mode this kernel lacks, say) costs its own runs, not the others'.
+          if (signal.aborted) throw error;
+          const failure = toCnlabError(error);
+          failedCases.push(`${entry.label}: ${failure.message}`);
+          for (const run of block.runs.filter((candidate) => !candidate.warmup && !done.has(candidate.key))) lines.push(await this.caseFailed(context, run, failure));
+          if (applied.has(caseLabId(runLabTag(record.runId), caseIndex))) await this.teardownCase(context, caseLabId(runLabTag(record.runId), caseIndex), applied);
+          continue;
+        }
         const pendingCells = new Set(pendingMeasured.map((run) => run.cellIndex));
         // Warm-ups again for any cell still to measure: a crash or a new session starts cold.
         for (const run of block.runs.filter((candidate) => candidate.warmup ? pendingCells.has(candidate.cellIndex) : !done.has(candidate.key))) {
@@ -116,8 +128,12 @@ export class ExperimentRunner {
         }
         if (lab) await this.teardownCase(context, lab.labId, applied);
       }
-      record.state = 'completed';
-      record.error = null;
+      const allFailed = failedCases.length > 0 && failedCases.length === record.blocks.length;
+      record.state = allFailed ? 'failed' : 'completed';
+      record.error = allFailed ? `no case could be set up: ${failedCases.join('; ')}` : null;
+      if (!allFailed) {
+        for (const reason of failedCases) context.warn({ severity: 'warning', code: 'case-failed', host: null, message: `case ${reason}`, fix: 'its runs are recorded as failures and the other cases were measured: fix the cause and `cnlab runs resume` the run to measure it' });
+      }
     } catch (error) {
       const failure = toCnlabError(error);
       record.state = signal.aborted || failure.code === 'cancelled' ? 'cancelled' : 'failed';
@@ -210,6 +226,16 @@ export class ExperimentRunner {
       throw new CnlabError('command-failed', `lab ${labId} was not fully torn down on ${problems.map((host) => `${host.host} (${host.error ?? `${host.leftovers.length} objects left`})`).join(', ')}`);
     }
     applied.delete(labId);
+  }
+
+  /** A run of a case whose lab could not be built: a failure line with the reason, as if it had run. */
+  private async caseFailed(context: RunContext, run: PlannedRun, failure: CnlabError): Promise<SampleLine> {
+    const cell = context.record.cells[run.cellIndex] as Cell;
+    const message = `its lab could not be set up: ${failure.message}`;
+    context.emit({ type: 'failure', runId: context.record.runId, key: run.key, cellId: cell.id, warmup: run.warmup, message });
+    const line: SampleLine = { type: 'failure', key: run.key, cellIndex: run.cellIndex, repetition: run.repetition, warmup: run.warmup, startedAt: new Date().toISOString(), durationMs: 0, error: { code: failure.code, message } };
+    await context.append(line);
+    return line;
   }
 
   /** One run: never throws for a workload failure (that is a failure line); only cancel propagates. */

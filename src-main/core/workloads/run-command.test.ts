@@ -1,11 +1,12 @@
 // run-command on this machine's real shell (LocalExecutor): commands logged with their exit codes, argv
 // quoted, servers stopped with their whole process group, cancel and readiness waits bounded.
 import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { rejectedCnlabError } from '../../../tests/support/cnlab-error';
 import { LocalExecutor } from '../exec/local-executor';
 import type { HostExecutor } from '../exec/executor';
-import { endpointCommand, lineWatcher, runAt, runCleanupAt, startAt } from './run-command';
+import { endpointCommand, lineWatcher, runAt, runCleanupAt, SERVER_PORT_TRIES, startAt, startReadyServer } from './run-command';
 import type { CommandRecord, WorkloadContext } from './workload-context';
 
 const local = new LocalExecutor('here');
@@ -150,5 +151,66 @@ describe('runCleanupAt', () => {
     const result = await runCleanupAt(ctx, HOST, ['echo', 'cleaned']);
     expect(result.stdout).toBe('cleaned\n');
     expect(commands.map((command) => command.exitCode)).toEqual([null, 0]);
+  });
+});
+
+describe('startReadyServer', () => {
+  /** A port this process holds open, as the run before may still hold one. */
+  async function holdPort(): Promise<{ port: number; server: Server }> {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return { port: (server.address() as { port: number }).port, server };
+  }
+
+  function sockperfServer(ctx: WorkloadContext, port: number) {
+    const watcher = lineWatcher(`the sockperf server (port ${port})`, 5000);
+    const command = startAt(ctx, HOST, ['sockperf', 'server', '--tcp', '-i', '127.0.0.1', '-p', String(port)], { onStdoutLine: watcher.onLine, onStderrLine: watcher.onLine });
+    return { command, ready: watcher.ready((line) => /to block on socket/.test(line), command) };
+  }
+
+  it('moves a real sockperf server on to the next port when its own is still held, and logs both tries', async () => {
+    const held = await holdPort();
+    const free = await holdPort();
+    await new Promise((resolve) => free.server.close(resolve));
+    const ports = [held.port, free.port];
+    const { ctx, commands } = context();
+    ctx.allocatePort = () => ports.shift() ?? 1;
+    try {
+      const { server, port } = await startReadyServer(ctx, 'here', (candidate) => sockperfServer(ctx, candidate), () => Promise.resolve(new Error('not expected')));
+      expect(port).toBe(free.port);
+      await server.command.stop();
+      expect(commands.map((entry) => entry.command)).toEqual([expect.stringContaining(`-p ${held.port}`), expect.stringContaining(`-p ${free.port}`)]);
+    } finally {
+      held.server.close();
+    }
+  });
+
+  it(`gives up after ${SERVER_PORT_TRIES} held ports, and throws any other failure at once, as the caller describes it`, async () => {
+    const held = await Promise.all([holdPort(), holdPort(), holdPort(), holdPort()]);
+    const { ctx } = context();
+    const ports = held.map((entry) => entry.port);
+    ctx.allocatePort = () => ports.shift() ?? 1;
+    try {
+      const error = await startReadyServer(ctx, 'here', (candidate) => sockperfServer(ctx, candidate), (cause, port) => Promise.resolve(new Error(`failed on ${port}: ${(cause as Error).message}`))).then(
+        () => new Error('it started'),
+        (caught: unknown) => caught as Error,
+      );
+      expect(error.message).toMatch(new RegExp(`^failed on ${held[2]?.port}: the sockperf server \\(port ${held[2]?.port}\\) ended before it was ready .*Address already in use`));
+      expect(ports).toEqual([held[3]?.port]);
+      const other = { ctx: context().ctx, tries: 0 };
+      other.ctx.allocatePort = () => 5201 + other.tries++;
+      const broken = await startReadyServer(other.ctx, 'here', (candidate) => {
+        const watcher = lineWatcher(`server ${candidate}`, 5000);
+        const command = startAt(other.ctx, HOST, ['sh', '-c', 'echo "no such option" >&2; exit 2'], { onStderrLine: watcher.onLine });
+        return { command, ready: watcher.ready(() => false, command) };
+      }, (cause) => Promise.resolve(cause as Error)).then(
+        () => new Error('it started'),
+        (caught: unknown) => caught as Error,
+      );
+      expect(broken.message).toBe('server 5201 ended before it was ready (exit code 2: no such option)');
+      expect(other.tries).toBe(1);
+    } finally {
+      for (const entry of held) entry.server.close();
+    }
   });
 });

@@ -117,3 +117,35 @@ export function lineWatcher(what: string, timeoutMs: number): { onLine: (line: s
 export function runCleanupAt(ctx: WorkloadContext, endpoint: Pick<Endpoint, 'host' | 'netns'>, argv: readonly string[], timeoutMs = 15_000): Promise<ExecResult> {
   return runAt({ ...ctx, signal: new AbortController().signal }, endpoint, argv, { timeoutMs });
 }
+
+/** A server's own words when its port is taken: errno 98, as sockperf, netserver and the kernel print it. */
+const PORT_TAKEN = /Address already in use|errno=98|EADDRINUSE/i;
+
+/** How many ports a server is tried on before its failure counts (each try takes the allocator's next). */
+export const SERVER_PORT_TRIES = 3;
+
+/**
+ * Starts a one-off server and waits until it is ready, on the next allocated port when the one it got is
+ * still held: in a namespace runs share (the host's, for the baseline and host mode) the previous run's
+ * connection may sit in TIME_WAIT on it, and not every tool sets SO_REUSEADDR. Any other failure is the
+ * server's own: `fail` turns it (with the port and the stopped server) into what the run throws.
+ */
+export async function startReadyServer<T extends { command: BackgroundCommand; ready: Promise<void> }>(
+  ctx: WorkloadContext,
+  host: string,
+  start: (port: number) => T,
+  fail: (error: unknown, port: number, server: T) => Promise<Error>,
+): Promise<{ server: T; port: number }> {
+  for (let attempt = 1; ; attempt += 1) {
+    const port = ctx.allocatePort(host);
+    const server = start(port);
+    try {
+      await server.ready;
+      return { server, port };
+    } catch (error) {
+      await server.command.stop();
+      if (ctx.signal.aborted) throw error;
+      if (attempt >= SERVER_PORT_TRIES || !PORT_TAKEN.test(toCnlabError(error).message)) throw await fail(error, port, server);
+    }
+  }
+}

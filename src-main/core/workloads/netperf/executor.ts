@@ -2,7 +2,7 @@
 // starts netserver in the foreground on an allocated port at the server endpoint, runs the test from the
 // client with omni `-k` output selectors and turns the result into the run's metrics.
 import { CnlabError, toCnlabError, type ErrorCode } from '../../errors';
-import { lineWatcher, runAt, startAt } from '../run-command';
+import { lineWatcher, runAt, startAt, startReadyServer } from '../run-command';
 import type { Measurement, PairRun, PairWorkload, WorkloadContext } from '../workload-context';
 import type { NetperfParams } from '../workload-params';
 import { looksLikeNetperfMissing, netperfMissingError } from './missing';
@@ -119,18 +119,19 @@ async function saveOutputs(ctx: WorkloadContext, client: string | null, server: 
 
 export const runNetperf: PairWorkload<NetperfParams> = async (ctx, run) => {
   await Promise.all([requireProgram(ctx, run.client.host, 'netperf'), requireProgram(ctx, run.server.host, 'netserver')]);
-  const port = ctx.allocatePort(run.server.host);
-  const server = startServer(ctx, run, port);
   const raw: { client: string | null } = { client: null };
+  const failed = async (error: unknown, port: number, lines: readonly string[]): Promise<Error> => {
+    await saveOutputs(ctx, raw.client, lines).catch(() => undefined);
+    return error instanceof CnlabError && error.code === 'not-found' ? error : failure(error, run, port);
+  };
+  const { server, port } = await startReadyServer(ctx, run.server.host, (candidate) => startServer(ctx, run, candidate), (error, candidate, started) => failed(error, candidate, started.lines));
   let measurement: Measurement;
   try {
-    await server.ready;
     measurement = await measure(ctx, run, port, raw);
   } catch (error) {
     await server.command.stop();
     if (ctx.signal.aborted) throw error;
-    await saveOutputs(ctx, raw.client, server.lines).catch(() => undefined);
-    throw error instanceof CnlabError && error.code === 'not-found' ? error : failure(error, run, port);
+    throw await failed(error, port, server.lines);
   }
   await server.command.stop();
   await saveOutputs(ctx, raw.client, server.lines);

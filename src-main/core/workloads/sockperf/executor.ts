@@ -3,7 +3,7 @@
 // temp dir on the client host, read back (thinned on the host when huge) for percentiles pooled across runs.
 import { CnlabError, toCnlabError, type ErrorCode } from '../../errors';
 import type { ExecResult } from '../../exec/executor';
-import { lineWatcher, runAt, runCleanupAt, startAt } from '../run-command';
+import { lineWatcher, runAt, runCleanupAt, startAt, startReadyServer } from '../run-command';
 import type { Endpoint, Measurement, PairRun, PairWorkload, WorkloadContext } from '../workload-context';
 import type { SockperfParams } from '../workload-params';
 import { parseSockperfFullLog } from './full-log-parser';
@@ -152,22 +152,23 @@ async function removeTempDir(ctx: WorkloadContext, endpoint: Pick<Endpoint, 'hos
 }
 
 export const runSockperf: PairWorkload<SockperfParams> = async (ctx, run) => {
-  const port = ctx.allocatePort(run.server.host);
-  const server = startServer(ctx, run, port);
   const raw: { client: string | null } = { client: null };
+  // The outputs of a failed run help to see why; failing to keep them must not hide that reason.
+  const failed = async (error: unknown, port: number, lines: readonly string[]): Promise<Error> => {
+    await saveOutputs(ctx, raw.client, lines).catch(() => undefined);
+    return failure(error, run, port);
+  };
+  const { server, port } = await startReadyServer(ctx, run.server.host, (candidate) => startServer(ctx, run, candidate), (error, candidate, started) => failed(error, candidate, started.lines));
   let logDir: string | null = null;
   let measurement: Measurement;
   try {
-    await server.ready;
     if (run.params.test === 'ping-pong' && run.params.fullLog) logDir = await makeTempDir(ctx, run.client.host);
     measurement = await measure(ctx, run, port, logDir, raw);
   } catch (error) {
     await server.command.stop();
     await removeTempDir(ctx, run.client, logDir);
     if (ctx.signal.aborted) throw error;
-    // The outputs of a failed run help to see why; failing to keep them must not hide that reason.
-    await saveOutputs(ctx, raw.client, server.lines).catch(() => undefined);
-    throw failure(error, run, port);
+    throw await failed(error, port, server.lines);
   }
   await server.command.stop();
   await removeTempDir(ctx, run.client, logDir);
