@@ -24,14 +24,7 @@ function spec(name: string, body: Record<string, unknown>) {
 }
 
 /** Lab namespaces, links, ledgers, load generators and temp dirs; and any Docker container or network still labelled by cnlab. */
-async function leftovers(): Promise<string[]> {
-  const found = await experimentLeftovers(testbed);
-  if (dockerd) {
-    const script = "docker ps -a --filter label=cnlab.lab --format '{{.Names}}'; docker network ls --filter label=cnlab.lab --format '{{.Name}}'";
-    found.push(...(await testbed.hostExec('h1', ['sh', '-c', script])).stdout.split('\n').filter(Boolean).map((line) => `h1: docker ${line}`));
-  }
-  return found;
-}
+const leftovers = (): Promise<string[]> => experimentLeftovers(testbed, dockerd ? ['h1'] : []);
 
 beforeAll(async () => {
   testbed = await startTestbed({ hosts: 1 });

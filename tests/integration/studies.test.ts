@@ -31,14 +31,7 @@ function quick(spec: ExperimentSpec, repetitions: number): ExperimentSpec {
   return { ...spec, repetitions, warmup: 0, cooldown: 0, addressPool: '198.19.0.0/17', workload };
 }
 
-async function leftovers(): Promise<string[]> {
-  const found = await experimentLeftovers(testbed);
-  for (const daemon of daemons) {
-    const script = "docker ps -a --filter label=cnlab.lab --format '{{.Names}}'; docker network ls --filter label=cnlab.lab --format '{{.Name}}'";
-    found.push(...(await testbed.hostExec(daemon.host, ['sh', '-c', script])).stdout.split('\n').filter(Boolean).map((line) => `${daemon.host}: docker ${line}`));
-  }
-  return found;
-}
+const leftovers = (): Promise<string[]> => experimentLeftovers(testbed, daemons.map((daemon) => daemon.host));
 
 beforeAll(async () => {
   assertCliBuilt();

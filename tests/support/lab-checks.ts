@@ -30,9 +30,10 @@ export async function expectNothingLeft(testbed: Testbed, labId: string): Promis
 
 /**
  * Everything an experiment could leave on the testbed's hosts, read in one round trip per host: lab
- * namespaces, links carrying cnlab's alias, ledgers, running load generators and cnlab's temp dirs.
+ * namespaces, links carrying cnlab's alias, ledgers, running load generators and cnlab's temp dirs; and on
+ * the hosts given, Docker containers and networks labelled by cnlab.
  */
-export async function experimentLeftovers(testbed: Testbed): Promise<string[]> {
+export async function experimentLeftovers(testbed: Testbed, dockerHosts: readonly string[] = []): Promise<string[]> {
   const script = [
     "ip netns list | awk '$1 ~ /^cnl-/ { print $1 }'",
     "ip -o link show | grep 'alias cnlab:' || true",
@@ -44,6 +45,11 @@ export async function experimentLeftovers(testbed: Testbed): Promise<string[]> {
   for (const host of testbed.hosts) {
     const lines = (await testbed.hostExec(host.name, ['sh', '-c', script])).stdout.split('\n').filter(Boolean);
     found.push(...lines.map((line) => `${host.name}: ${line}`));
+  }
+  // Where a private Docker engine runs: any container or network still carrying cnlab's label.
+  const docker = "docker ps -a --filter label=cnlab.lab --format '{{.Names}}'; docker network ls --filter label=cnlab.lab --format '{{.Name}}'";
+  for (const host of dockerHosts) {
+    found.push(...(await testbed.hostExec(host, ['sh', '-c', docker])).stdout.split('\n').filter(Boolean).map((line) => `${host}: docker ${line}`));
   }
   return found;
 }
