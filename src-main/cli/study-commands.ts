@@ -2,7 +2,7 @@
 // parts one after the other as ordinary experiments, each printed beside the paper's numbers.
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { parseDocument } from 'yaml';
+import { yamlDataOf } from '../core/yaml-data';
 import type { ExperimentSpec } from '../core/experiment/experiment-schema';
 import { CnlabError } from '../core/errors';
 import { findStudy, listStudies, resolveStudy, studyExperiments, studyHostNotes, studySummary } from '../core/studies/study-catalog';
@@ -23,7 +23,14 @@ export async function readStudyReference(reference: string): Promise<StudyTempla
     const known = (await listStudies()).map((item) => item.id);
     throw new CnlabError('not-found', `${reference} is neither a file nor a study template: give an experiment file's path, or a study id (\`cnlab studies list\`: ${known.join(', ')})`);
   }
-  const kind = (parseDocument(text).toJS() as { kind?: unknown } | null)?.kind;
+  // Unreadable text is not a study: the experiment reader says what is wrong with it.
+  let data: unknown = null;
+  try {
+    data = yamlDataOf(text, reference);
+  } catch {
+    return null;
+  }
+  const kind = (data as { kind?: unknown } | null)?.kind;
   return kind === 'study' ? resolveStudy(reference) : null;
 }
 

@@ -2,7 +2,7 @@
 // the workload and the axes of its parameter matrix, repetitions and how runs are ordered.
 // Validated by one zod schema; a fingerprint (sha256 of canonical JSON) names exactly what was asked.
 import { createHash } from 'node:crypto';
-import { parseDocument } from 'yaml';
+import { yamlDataOf } from '../yaml-data';
 import { z } from 'zod';
 import { CnlabError } from '../errors';
 import { hostNameSchema } from '../hosts/host-model';
@@ -228,11 +228,7 @@ export function experimentFromData(data: unknown, source = 'experiment'): Experi
 }
 
 export function parseExperimentText(text: string, source = 'experiment'): ExperimentSpec {
-  const document = parseDocument(text, { uniqueKeys: true });
-  if (document.errors.length > 0) {
-    throw invalid(source, `not valid YAML or JSON: ${document.errors[0]?.message.split('\n')[0] ?? 'parse error'}`);
-  }
-  return experimentFromData(document.toJS(), source);
+  return experimentFromData(yamlDataOf(text, source), source);
 }
 
 /** JSON with object keys sorted at every level: the same experiment always gives the same text. */

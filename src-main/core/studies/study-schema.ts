@@ -2,7 +2,7 @@
 // experiment files (its "parts"), the hosts they name (bound to the user's with --map or the mapping
 // dialog), what cnlab substitutes for each network of the paper, the paper's numbers with where they are
 // printed, and the findings a run can check. Validated by one zod schema; the parts by the experiment's.
-import { parseDocument } from 'yaml';
+import { yamlDataOf } from '../yaml-data';
 import { z } from 'zod';
 import { CnlabError } from '../errors';
 import { experimentFromData, type ExperimentSpec } from '../experiment/experiment-schema';
@@ -251,7 +251,5 @@ export function studyFromData(data: unknown, source = 'study'): StudyTemplate {
 }
 
 export function parseStudyText(textValue: string, source = 'study'): StudyTemplate {
-  const document = parseDocument(textValue, { uniqueKeys: true });
-  if (document.errors.length > 0) throw invalid(source, `not valid YAML: ${document.errors[0]?.message.split('\n')[0] ?? 'parse error'}`);
-  return studyFromData(document.toJS(), source);
+  return studyFromData(yamlDataOf(textValue, source, 'YAML'), source);
 }

@@ -1,6 +1,6 @@
 // The topology file, format version 1: hosts, networks (one mode each) and containers, validated by
 // one zod schema shared by main and renderer. Names are strict because they reach kernel objects.
-import { parseDocument } from 'yaml';
+import { yamlDataOf } from '../yaml-data';
 import { z } from 'zod';
 import { CnlabError } from '../errors';
 import type { KernelFeature } from '../hosts/host-facts';
@@ -277,12 +277,7 @@ function describeIssues(error: z.ZodError, source: string): string {
 
 /** Parses YAML or JSON topology text (YAML 1.2 is a superset of JSON) and validates it. */
 export function parseTopologyText(text: string, source = 'topology'): TopologySpec {
-  const document = parseDocument(text, { uniqueKeys: true });
-  if (document.errors.length > 0) {
-    const first = document.errors[0];
-    throw new CnlabError('invalid-input', `${source}: not valid YAML or JSON: ${first?.message.split('\n')[0] ?? 'parse error'}`);
-  }
-  const data: unknown = document.toJS();
+  const data = yamlDataOf(text, source);
   if (typeof data !== 'object' || data === null) throw new CnlabError('invalid-input', `${source}: a topology is a mapping with v, name, hosts, networks and containers`);
   const version = (data as { v?: unknown }).v;
   if (version !== 1) {

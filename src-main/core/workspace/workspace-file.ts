@@ -39,6 +39,12 @@ export async function loadWorkspaceDocument(workspaceDir: string): Promise<Loade
   if (document.errors.length > 0) {
     throw new CnlabError('invalid-input', `${file} is not valid YAML: ${document.errors[0]?.message ?? ''}: fix or restore the file`);
   }
+  // An alias that points nowhere (or expands past the library's limit) throws from toJS, not into errors.
+  try {
+    document.toJS();
+  } catch (error) {
+    throw new CnlabError('invalid-input', `${file} is not valid YAML: ${(error as Error).message.split('\n')[0] ?? ''}: fix or restore the file`);
+  }
   const { upgradedFrom, workspace } = upgradeWorkspaceDocument(document, file);
   if (upgradedFrom === null) return { document, workspace, upgradedFrom, backupFile: null };
   const backupFile = await keepBackup(workspaceDir, upgradedFrom, bytes);

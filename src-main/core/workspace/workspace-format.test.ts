@@ -166,6 +166,9 @@ describe('workspace format', () => {
     const dir = await workspaceWith('formatVersion: 1\nhosts: [\n');
     const error = await loadError(dir);
     expect(error.message).toMatch(new RegExp(`^${join(dir, 'workspace.yaml').replaceAll('.', '\\.')} is not valid YAML: .*: fix or restore the file$`, 's'));
+    // An alias that points nowhere is caught too (the yaml library throws it from toJS, not into errors).
+    const alias = await loadError(await workspaceWith('formatVersion: *a\n'));
+    expect(alias.message).toMatch(/workspace\.yaml is not valid YAML: Unresolved alias .*: fix or restore the file$/);
   });
 
   it('refuses to save a document that is not valid in the current format', async () => {

@@ -231,6 +231,7 @@ describe('reading YAML into the form', () => {
 
   it.each([
     ['v: 1\nkind: experiment\nname: [', 'not valid YAML'],
+    ['v: *a\nkind: experiment\n', 'not valid YAML: Unresolved alias'],
     ['just text', 'an experiment is a mapping'],
     ['v: 2\nkind: experiment\n', 'v: 1'],
     [QUICK_THROUGHPUT.replace('modes:', 'description: hi\nmodes:'), 'description'],

@@ -644,7 +644,13 @@ function draftFromData(data: Mapping): ExperimentDraft {
 export function readExperimentDraft(source: string): ExperimentDraftReading {
   const document = parseDocument(source, { uniqueKeys: true });
   if (document.errors.length > 0) return { ok: false, reason: `not valid YAML: ${document.errors[0]?.message.split('\n')[0] ?? 'parse error'}` };
-  const data: unknown = document.toJS();
+  let data: unknown;
+  try {
+    // An alias that points nowhere (or expands past the library's limit) throws here, not in errors.
+    data = document.toJS();
+  } catch (error) {
+    return { ok: false, reason: `not valid YAML: ${(error as Error).message.split('\n')[0] ?? 'alias error'}` };
+  }
   if (!isMapping(data)) return { ok: false, reason: 'an experiment is a mapping with v: 1, kind: experiment, name, hosts, placement, modes and workload' };
   try {
     return { ok: true, draft: draftFromData(data) };

@@ -56,6 +56,12 @@ describe('topology draft', () => {
     }
   });
 
+  it('says an alias that points nowhere is not valid YAML (the library throws it from toJS, found by fuzzing)', () => {
+    const reading = readDraft('v: *a\nname: x\n');
+    expect(reading.ok).toBe(false);
+    if (!reading.ok) expect(reading.problems[0]?.message).toMatch(/Unresolved alias/);
+  });
+
   it('refuses another format version with the fix', () => {
     const reading = readDraft('v: 2\nname: x\n');
     expect(reading.ok).toBe(false);

@@ -136,7 +136,13 @@ export function readDraft(text: string): DraftReading {
       problems: document.errors.slice(0, 5).map((error) => ({ path: '(yaml)', message: error.message.split('\n')[0] ?? 'not valid YAML', line: error.linePos?.[0].line })),
     };
   }
-  const data: unknown = document.toJS();
+  let data: unknown;
+  try {
+    // An alias that points nowhere (or expands past the library's limit) throws here, not in errors.
+    data = document.toJS();
+  } catch (error) {
+    return { ok: false, problems: [{ path: '(yaml)', message: (error as Error).message.split('\n')[0] ?? 'not valid YAML', line: 1 }] };
+  }
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
     return { ok: false, problems: [{ path: '(top)', message: 'a topology is a mapping with v, name, hosts, networks and containers', line: 1 }] };
   }
