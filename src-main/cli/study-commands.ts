@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { yamlDataOf } from '../core/yaml-data';
 import type { ExperimentSpec } from '../core/experiment/experiment-schema';
+import { paperText } from '../common/results/study-tables';
 import { CnlabError } from '../core/errors';
 import { findStudy, listStudies, resolveStudy, studyExperiments, studyHostNotes, studySummary } from '../core/studies/study-catalog';
 import type { StudyTemplate } from '../core/studies/study-schema';
@@ -54,7 +55,7 @@ export function formatStudyComparison(view: StudyComparisonView): string {
         ['published', 'paper', 'paper vs its baseline', 'ours vs our baseline', 'where'],
         view.rows.map((row) => [
           row.label,
-          row.form === 'value' ? `${row.paperValue ?? ''} ${row.unit ?? ''}`.trim() : row.form === 'ratio' ? `×${row.paperValue ?? ''}` : '',
+          paperText(row) ?? '',
           row.paperPercent === null ? '' : signed(row.paperPercent),
           row.ours ? `${signed(row.ours.percent)}${row.ours.ci95 ? ` [${signed(row.ours.ci95.low)}, ${signed(row.ours.ci95.high)}]` : ''}` : (row.note ?? ''),
           row.location.where,

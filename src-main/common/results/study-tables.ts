@@ -11,7 +11,8 @@ export const VERDICT_TEXT: Record<FindingVerdict, string> = {
   'not-measured': 'not measured',
 };
 
-function paperText(row: StudyRowView): string | null {
+/** The paper's number as printed: a value with its unit, ×ratio, or nothing for a stated % (its own column). */
+export function paperText(row: StudyRowView): string | null {
   if (row.paperValue === null) return null;
   if (row.form === 'ratio') return `×${row.paperValue}`;
   if (row.form === 'percent') return null;

@@ -7,7 +7,7 @@ import { stringify } from 'yaml';
 import { CnlabError } from '../errors';
 import { mapHosts, type ExperimentSpec } from '../experiment/experiment-schema';
 import type { RunDetails } from '../experiment/experiment-service';
-import { compareWithStudy, missingStudy } from './study-comparison';
+import { compareWithStudy, missingStudy, substitutionsOf } from './study-comparison';
 import type { Host } from '../hosts/host-model';
 import { parseStudyText, type StudyTemplate } from './study-schema';
 import type { StudyComparisonView, StudySummaryView } from './study-view';
@@ -121,7 +121,7 @@ export function studySummary(study: StudyTemplate): StudySummaryView {
       tool: part.experiment.workload.tool,
       cases: part.experiment.modes.map((entry) => entry.label),
     })),
-    substitutions: study.substitutions.map((item) => ({ paper: item.paper, cases: item.cases, cnlab: item.cnlab, reproduces: item.reproduces ?? null, differs: item.differs ?? null })),
+    substitutions: substitutionsOf(study),
   };
 }
 

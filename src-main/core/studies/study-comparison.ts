@@ -235,7 +235,8 @@ function findingView(finding: StudyFinding, part: StudyPart, cells: readonly Com
   return { id: finding.id, claim: finding.claim, kind: finding.kind, ...verdict, rests };
 }
 
-function substitutionsOf(study: StudyTemplate): StudyComparisonView['substitutions'] {
+/** The template's substitutions as the views show them (the dialog lists them, a run's comparison repeats them). */
+export function substitutionsOf(study: Pick<StudyTemplate, 'substitutions'>): StudyComparisonView['substitutions'] {
   return study.substitutions.map((item) => ({ paper: item.paper, cases: item.cases, cnlab: item.cnlab, reproduces: item.reproduces ?? null, differs: item.differs ?? null }));
 }
 
