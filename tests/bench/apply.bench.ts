@@ -10,7 +10,7 @@ import { formatSummary, summarise, type Summary } from './stats.ts';
 const RUNS = 7;
 
 /** The floor: one ip -batch for the host side, one per namespace, timed on the host. */
-function floorScript(count: number, announce: boolean): string {
+export function floorScript(count: number, announce: boolean): string {
   const host = ['link add fbr0 type bridge', 'addr add 198.19.250.1/24 dev fbr0', 'link set fbr0 up'];
   const inner: string[] = [];
   for (let i = 1; i <= count; i += 1) {
@@ -22,7 +22,7 @@ function floorScript(count: number, announce: boolean): string {
   return [`t0=$(date +%s%N)`, `ip -batch - <<'EOF'\n${host.join('\n')}\nEOF`, ...inner, 'echo $(( ($(date +%s%N) - t0) / 1000 ))'].join('\n');
 }
 
-function floorTeardown(count: number): string {
+export function floorTeardown(count: number): string {
   return [`for i in $(seq 1 ${count}); do ip netns pids floor-$i | xargs -r kill -KILL; ip netns del floor-$i; done`, 'ip link del fbr0'].join('\n');
 }
 

@@ -89,48 +89,80 @@ async function handSockperf(testbed: Testbed, pair: Pair, port: number): Promise
   return parseSockperfLatency(client.stdout, { fullRtt: false }).avgUs;
 }
 
+type LaunchMode = 'none' | 'bridge' | 'macvlan' | 'vxlan';
+const LAUNCH_MODES: readonly LaunchMode[] = ['none', 'bridge', 'macvlan', 'vxlan'];
+
+/** What each mode builds once before its containers, by hand: the bridge (and VXLAN device), or macvlan's anchor. */
+const HAND_SETUP: Record<LaunchMode, string[]> = {
+  none: [],
+  bridge: ['ip link add hbr0 type bridge && ip addr add 198.19.200.1/24 dev hbr0 && ip link set hbr0 up'],
+  vxlan: ['ip link add hbr0 mtu 1450 type bridge && ip addr add 198.19.200.1/24 dev hbr0 && ip link set hbr0 up', 'ip link add hvx0 type vxlan id 4242 dstport 4790 dev eth0 nolearning && ip link set hvx0 up'],
+  // macvlan has no gateway: like cnlab's timed apply, each container pings an anchor container on the host.
+  macvlan: ['ip netns add hand0 && ip -n hand0 link set lo up', 'ip link add eth0 link eth0 netns hand0 type macvlan mode bridge', 'ip -n hand0 addr add 198.19.200.254/24 dev eth0 && ip -n hand0 link set eth0 up'],
+};
+
+/** The per-container link, by hand: a veth on the bridge, or a macvlan made inside the namespace (as cnlab does). */
+function handLink(mode: LaunchMode): string {
+  if (mode === 'macvlan') return '  ip link add eth0 link eth0 netns hand$i type macvlan mode bridge';
+  const mtu = mode === 'vxlan' ? ' mtu 1450' : '';
+  return `  printf "link add hv$i${mtu} type veth peer name eth0 netns hand$i${mtu}\\nlink set hv$i master hbr0\\nlink set hv$i up\\n" | ip -batch -`;
+}
+
 /**
- * The hand-written launch script: the same per-container commands as a timed bridge apply (one `ip`
- * per phase, the veth's three link commands as one `ip -batch`, gratuitous ARP, first reply by ping from the namespace), timed around each container with
+ * The hand-written launch script of one mode: the same per-container commands as cnlab's timed apply
+ * (one `ip` call per step, the gratuitous ARP in the background, ping until the first reply from the
+ * gateway, or from the anchor on macvlan; none is the namespace alone), each container timed with
  * bash's $EPOCHREALTIME (no fork, so the clock costs the hand script as little as the console's).
  */
-function handLaunchScript(containers: number): string {
+function handLaunchScript(mode: LaunchMode, containers: number): string {
+  const target = mode === 'macvlan' ? '198.19.200.254' : '198.19.200.1';
+  const perContainer = mode === 'none'
+    ? ['  ip netns add hand$i && ip -n hand$i link set lo up']
+    : [
+        '  ip netns add hand$i && ip -n hand$i link set lo up',
+        handLink(mode),
+        '  ip -n hand$i addr add 198.19.200.$((i+1))/24 dev eth0',
+        '  ip -n hand$i link set eth0 up',
+        '  ( nsenter --net=/run/netns/hand$i arping -q -U -c 1 -I eth0 198.19.200.$((i+1)) </dev/null >/dev/null 2>&1 & )',
+        `  until nsenter --net=/run/netns/hand$i ping -n -q -c 1 -W 1 ${target} >/dev/null 2>&1; do sleep 0.02; done`,
+      ];
   return [
     'set -e',
-    'ip link add hbr0 type bridge && ip addr add 198.19.200.1/24 dev hbr0 && ip link set hbr0 up',
+    ...HAND_SETUP[mode],
     `for i in $(seq 1 ${containers}); do`,
     '  t0=$EPOCHREALTIME',
-    '  ip netns add hand$i && ip -n hand$i link set lo up',
-    '  printf "link add hv$i type veth peer name eth0 netns hand$i\\nlink set hv$i master hbr0\\nlink set hv$i up\\n" | ip -batch -',
-    '  ip -n hand$i addr add 198.19.200.$((i+1))/24 dev eth0',
-    '  ip -n hand$i link set eth0 up',
-    '  { nsenter --net=/run/netns/hand$i arping -q -U -c 1 -I eth0 198.19.200.$((i+1)) || true; } </dev/null >/dev/null 2>&1 &',
-    '  until nsenter --net=/run/netns/hand$i ping -n -q -c 1 -W 1 198.19.200.1 >/dev/null 2>&1; do sleep 0.02; done',
+    ...perContainer,
     '  t1=$EPOCHREALTIME',
     '  echo launch $(( (${t1/./} - ${t0/./}) ))',
     'done',
-    'wait',
-    `for i in $(seq 1 ${containers}); do ip netns del hand$i; done`,
-    'ip link del hbr0',
+    // The arpings are ours and linger a second: end them so the namespaces (and links) go at once.
+    `for i in $(seq 0 ${containers}); do [ -e /run/netns/hand$i ] || continue; ip netns pids hand$i | xargs -r kill -KILL; ip netns del hand$i; done`,
+    'ip link del hbr0 2>/dev/null || true',
+    'ip link del hvx0 2>/dev/null || true',
   ].join('\n');
 }
 
-async function benchLaunch(testbed: Testbed, fixture: ServiceFixture, labs: LabService, rawRoot: string): Promise<string> {
+async function benchLaunch(testbed: Testbed, fixture: ServiceFixture, labs: LabService, rawRoot: string): Promise<string[]> {
   const CONTAINERS = 5;
   const median = (values: readonly number[]): number => summarise(values).median;
-  const launches = await pairedRounds(
-    ALTERNATIONS,
-    async () => {
-      const { ctx } = recordingContext(fixture.service, { rawRoot });
-      const measured = await runLaunch(ctx, { params: launchParamsSchema.parse({ tool: 'launch', containers: CONTAINERS }), labs, network: { name: 'net', mode: 'bridge' }, labId: 'benchlaunch', addressPool: '198.19.0.0/16', host: 'h1', peerHost: null });
-      return median(measured.rawSamples?.launchMs ?? []);
-    },
-    async () => {
-      const hand = await testbed.hostExec('h1', ['bash', '-c', handLaunchScript(CONTAINERS)]);
-      return median(hand.stdout.split('\n').filter((line) => line.startsWith('launch ')).map((line) => Number(line.split(' ')[1]) / 1000));
-    },
-  );
-  return ratioLine(`launch time, bridge, median of ${CONTAINERS} containers per round, ${ALTERNATIONS} rounds`, launches, 'ms', 1, '±10%');
+  const rows: string[] = [];
+  for (const mode of LAUNCH_MODES) {
+    const launches = await pairedRounds(
+      ALTERNATIONS,
+      async () => {
+        const { ctx } = recordingContext(fixture.service, { rawRoot });
+        const measured = await runLaunch(ctx, { params: launchParamsSchema.parse({ tool: 'launch', containers: CONTAINERS }), labs, network: { name: 'net', mode }, labId: 'benchlaunch', addressPool: '198.19.0.0/16', host: 'h1', peerHost: null });
+        return median(measured.rawSamples?.launchMs ?? []);
+      },
+      async () => {
+        const hand = await testbed.hostExec('h1', ['bash', '-c', handLaunchScript(mode, CONTAINERS)]);
+        if (hand.code !== 0) throw new Error(`hand launch script (${mode}) failed: ${hand.stderr.trim()}`);
+        return median(hand.stdout.split('\n').filter((line) => line.startsWith('launch ')).map((line) => Number(line.split(' ')[1]) / 1000));
+      },
+    );
+    rows.push(ratioLine(`launch time, ${mode}, median of ${CONTAINERS} containers per round, ${ALTERNATIONS} rounds`, launches, 'ms', 1, '±10%'));
+  }
+  return rows;
 }
 
 /** CPU ticks of every process of a testbed host (its own pid namespace), children reaped included. */
@@ -191,7 +223,7 @@ export async function benchExperiment(): Promise<string> {
     );
     rows.push(ratioLine(`iperf3 TCP ${SECONDS} s, macvlan h2 → h1, ${ALTERNATIONS} rounds`, throughput, 'Gbit/s', 1e9, '±3%'));
     rows.push(ratioLine(`sockperf UDP ping-pong 64 B ${SECONDS} s, mean latency, ${LATENCY_ROUNDS} rounds`, latency, 'µs', 1, '±5%'));
-    rows.push(await benchLaunch(testbed, fixture, labs, rawRoot));
+    rows.push(...(await benchLaunch(testbed, fixture, labs, rawRoot)));
     rows.push(await benchConsoleCpu(testbed, fixture, pair, rawRoot));
     await labs.teardown('fidelity');
   } finally {
@@ -205,7 +237,8 @@ export async function benchExperiment(): Promise<string> {
     'The same two containers (macvlan, h2 → h1 on a 2-host testbed) measured by the console (the executors, with the host',
     'sampler running as in a real run) and by hand (the same tool command run directly on the host), alternating after a',
     'warm-up round, in ABBA order; medians of each side and the median (range) of the per-round ratios. Launch time: the console\'s timed apply against a hand-written on-host script',
-    'doing the same per-container steps (namespace, veth, bridge port, address, link up, ping until the first reply).',
+    'doing the same per-container steps for none, bridge, macvlan and vxlan (namespace; then the link: veth and bridge port, or macvlan; address, link up, ping until the first',
+    'reply from the gateway, or on macvlan from an anchor container).',
     '',
     '| what | console | by hand | ratio | target |',
     '|---|---|---|---|---|',

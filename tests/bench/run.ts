@@ -13,6 +13,8 @@ import { benchSshLatency, sshLatencyMarkdown } from './ssh-latency.bench.ts';
 import { benchBundles } from './bundles.bench.ts';
 import { benchWorkspaceOpen } from './workspace-open.bench.ts';
 import { benchDocker } from './docker.bench.ts';
+import { benchOrchestration } from './orchestration.bench.ts';
+import { benchConnectionScale } from './connection-scale.bench.ts';
 
 const BENCHES: Record<string, () => Promise<string>> = {
   ssh: async () => sshLatencyMarkdown(await benchSshLatency()),
@@ -25,6 +27,8 @@ const BENCHES: Record<string, () => Promise<string>> = {
   bundles: benchBundles,
   'workspace-open': benchWorkspaceOpen,
   docker: benchDocker,
+  orchestration: benchOrchestration,
+  'connection-scale': benchConnectionScale,
 };
 
 const FILE = join(__dirname, '..', '..', 'BENCHMARKS.md');
