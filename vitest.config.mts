@@ -15,6 +15,7 @@ const MEASUREMENT_FILES = [
   'tests/integration/lab-api-experiments.test.ts',
   'tests/integration/cli-bundle-rerun.test.ts',
   'tests/integration/studies.test.ts',
+  'tests/integration/fault-host-reboot.test.ts',
 ];
 
 export default defineConfig({

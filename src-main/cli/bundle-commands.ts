@@ -3,14 +3,11 @@
 // SVGs; verify checks every entry and checksum and writes nothing; import verifies first, then extracts
 // into the workspace's imports/ folder (a new folder each time); report writes report.html alone.
 import { homedir } from 'node:os';
-import { join } from 'node:path';
 import type { Command } from 'commander';
-import { readFile } from 'node:fs/promises';
 import { readBundleArchive } from '../core/bundle/bundle-archive';
 import { importBundle } from '../core/bundle/bundle-import';
 import { registerBundleRerun } from './bundle-rerun';
-import { exportRunBundle, type BundleManifest } from '../core/bundle/run-bundle';
-import { CnlabError } from '../core/errors';
+import { exportRunBundle, parseBundleManifest, type BundleManifestSummary } from '../core/bundle/run-bundle';
 import { RunStore } from '../core/experiment/run-store';
 import { writeFileAtomic } from '../core/fs/atomic-write';
 import { resolveWorkspaceDir } from '../core/workspace/paths';
@@ -22,16 +19,7 @@ function workspaceOf(globals: GlobalOptions): string {
   return resolveWorkspaceDir(globals.workspace, { env: process.env, homeDir: process.env.HOME || homedir() });
 }
 
-function manifestOf(text: string | undefined, file: string): BundleManifest {
-  if (!text) throw new CnlabError('invalid-input', `${file} has no manifest.json: it is not a cnlab result bundle`);
-  try {
-    return JSON.parse(text) as BundleManifest;
-  } catch (error) {
-    throw new CnlabError('invalid-input', `${file}: manifest.json is not valid JSON (${(error as Error).message})`);
-  }
-}
-
-function runsTable(manifest: BundleManifest): string {
+function runsTable(manifest: BundleManifestSummary): string {
   return formatTable(['RUN', 'EXPERIMENT', 'STATE', 'CREATED'], manifest.runs.map((run) => [run.runId, run.name, run.state, run.createdAt])).trimEnd();
 }
 
@@ -57,7 +45,7 @@ export function registerBundleCommands(program: Command, io: CliIo, globals: () 
     .argument('<file>', 'the bundle')
     .action(async (file: string) => {
       const files = await readBundleArchive(file);
-      const manifest = manifestOf(files.get('manifest.json')?.toString('utf8'), file);
+      const manifest = parseBundleManifest(files.get('manifest.json')?.toString('utf8'), file);
       if (globals().json) return printJson(io, { ok: true, files: files.size, manifest });
       io.stdout(`${file}: ok, ${files.size} files match SHA256SUMS (bundle format ${manifest.bundleFormat}, cnlab ${manifest.cnlabVersion})\n${runsTable(manifest)}\n`);
     });
@@ -67,8 +55,10 @@ export function registerBundleCommands(program: Command, io: CliIo, globals: () 
     .description('verify a bundle, then extract it into the workspace (imports/<name>/), read-only')
     .argument('<file>', 'the bundle')
     .action(async (file: string) => {
-      const { target, written } = await importBundle(workspaceOf(globals()), file);
-      const manifest = manifestOf(await readFile(join(target, 'manifest.json'), 'utf8').catch(() => undefined), file);
+      // The manifest is checked before anything is written: a bundle refused here leaves no import behind.
+      const files = await readBundleArchive(file);
+      const manifest = parseBundleManifest(files.get('manifest.json')?.toString('utf8'), file);
+      const { target, written } = await importBundle(workspaceOf(globals()), file, files);
       if (globals().json) return printJson(io, { ok: true, folder: target, files: written.length, manifest });
       io.stdout(`imported ${file} into ${target} (${written.length} files)\n${runsTable(manifest)}\n`);
     });

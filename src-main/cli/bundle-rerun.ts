@@ -8,11 +8,12 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { readBundleArchive } from '../core/bundle/bundle-archive';
 import { importBundle, importedRunStore, IMPORTS_DIR, listImportedBundles } from '../core/bundle/bundle-import';
+import { parseBundleManifest } from '../core/bundle/run-bundle';
 import { CnlabError } from '../core/errors';
 import { compareRunFolders } from '../core/experiment/experiment-service';
 import { mapHosts, parseHostMap } from '../core/experiment/experiment-schema';
 import type { CellComparison } from '../core/experiment/run-comparison';
-import type { RunRecord } from '../core/experiment/run-store';
+import { parseRunRecord, type RunRecord } from '../core/experiment/run-store';
 import type { GlobalOptions } from './cli-context';
 import { cancelOnSignals, eventPrinter, finish, withExperiments } from './experiment-commands';
 import { formatTable, printJson, type CliIo } from './output';
@@ -25,12 +26,11 @@ import { formatMetric } from './run-report';
 async function importedBundleOf(workspaceDir: string, file: string, check: (record: RunRecord) => void): Promise<{ bundle: string; runIds: string[]; reused: boolean }> {
   const files = await readBundleArchive(file);
   const manifestText = files.get('manifest.json')?.toString('utf8');
-  if (!manifestText) throw new CnlabError('invalid-input', `${file} has no manifest.json: it is not a cnlab result bundle`);
-  const runIds = (JSON.parse(manifestText) as { runs?: { runId?: unknown }[] }).runs?.map((run) => String(run.runId)) ?? [];
+  const runIds = parseBundleManifest(manifestText, file).runs.map((run) => run.runId);
   for (const runId of runIds) {
     const record = files.get(`runs/${runId}/run.json`);
     if (!record) throw new CnlabError('invalid-input', `${file}: the manifest names run ${runId}, which the bundle does not hold`);
-    check(JSON.parse(record.toString('utf8')) as RunRecord);
+    check(parseRunRecord(record.toString('utf8'), `${file}: runs/${runId}/run.json`, runId));
   }
   for (const bundle of await listImportedBundles(workspaceDir)) {
     const existing = await readFile(join(workspaceDir, IMPORTS_DIR, bundle, 'manifest.json'), 'utf8').catch(() => null);

@@ -10,7 +10,8 @@ import { registerServeCommand } from './serve-command';
 import { registerDemoLabCommands } from './demo-lab-commands';
 import { registerBundleCommands } from './bundle-commands';
 import { registerWorkspaceCommands } from './workspace-commands';
-import { EXIT_USAGE, processIo, reportError, type CliIo } from './output';
+import { registerLeftoverNotice } from './leftover-notice';
+import { EXIT_USAGE, processIo, reportError, terminalSafe, type CliIo } from './output';
 import type { GlobalOptions } from './cli-context';
 import { CNLAB_VERSION } from '../core/version';
 
@@ -32,6 +33,7 @@ export function buildProgram(io: CliIo): Command {
   registerDemoLabCommands(program, io, globals);
   registerBundleCommands(program, io, globals);
   registerWorkspaceCommands(program, io, globals);
+  registerLeftoverNotice(program, io, globals);
   for (const command of program.commands) {
     command.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
     for (const sub of command.commands) sub.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
@@ -51,7 +53,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
     }
     const json = program.opts<GlobalOptions>().json === true;
     if (error instanceof CnlabError && error.code === 'usage') {
-      io.stderr(`cnlab: ${error.message}\n`);
+      io.stderr(`cnlab: ${terminalSafe(error.message)}\n`);
       return EXIT_USAGE;
     }
     return reportError(io, error, json);

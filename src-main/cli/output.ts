@@ -33,12 +33,21 @@ export function exitCodeFor(error: CnlabError): number {
   return error.code === 'usage' ? EXIT_USAGE : EXIT_FAILURE;
 }
 
+/**
+ * Text a terminal shows as it is: control characters (but newline and tab), and the bidi and zero-width
+ * characters that reorder or hide what is shown, as visible \u{…} escapes. Errors quote values users (or
+ * a hostile file) gave, and a CR or U+202E in one could redraw the line (found by the injection campaign).
+ */
+export function terminalSafe(text: string): string {
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g, (char) => `\\u{${(char.codePointAt(0) ?? 0).toString(16)}}`);
+}
+
 export function reportError(io: CliIo, error: unknown, json: boolean): number {
   const known = toCnlabError(error);
   if (json) {
     printJson(io, { ok: false, error: { code: known.code, message: known.message } });
   }
-  io.stderr(`cnlab: ${known.message}\n`);
+  io.stderr(`cnlab: ${terminalSafe(known.message)}\n`);
   if (known.code === 'internal' && process.env.CNLAB_DEBUG && error instanceof Error) io.stderr(`${error.stack ?? ''}\n`);
   return exitCodeFor(known);
 }

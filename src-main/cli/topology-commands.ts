@@ -141,7 +141,7 @@ export function registerTopologyCommands(program: Command, io: CliIo, globals: (
 
   program
     .command('sweep')
-    .description('find and remove leftovers of crashed runs (tagged by cnlab) on hosts')
+    .description('find and remove leftovers of crashed runs (tagged by cnlab) on hosts, and what killed cnlab processes of this workspace left')
     .option('--host <name>', 'one host')
     .option('--all', 'every inventory host')
     .option('--dry-run', 'only list what would be removed')
@@ -163,8 +163,26 @@ export function registerTopologyCommands(program: Command, io: CliIo, globals: (
     });
 }
 
+/**
+ * The hosts' sweep (crashed applies, tagged objects no ledger lists), then what killed cnlab processes of this
+ * workspace left (labs they applied or ran, even where the apply got to the end, and temp files). Per host,
+ * the labs of both are one list; what was cleared in the workspace follows (on stderr with --json, so stdout
+ * stays the per-host list).
+ */
 async function sweepHosts(labs: LabService, hostNames: string[], dryRun: boolean, io: CliIo, json: boolean): Promise<void> {
   const result = await labs.sweepHosts(hostNames, dryRun);
+  const orphans = await labs.sweepOrphanedWork(hostNames, dryRun);
+  for (const { labs: touched } of orphans.work) {
+    for (const { labId, hosts } of touched) {
+      for (const host of hosts) {
+        const entry = result.get(host);
+        if (entry instanceof CnlabError) continue;
+        const list = entry ?? [];
+        if (!list.some((item) => item.kind === 'lab' && item.name === labId)) list.push({ kind: 'lab', name: labId });
+        result.set(host, list);
+      }
+    }
+  }
   const errors = [...result].filter(([, entry]) => entry instanceof CnlabError);
   if (json) printJson(io, [...result].map(([host, entry]) => (entry instanceof CnlabError ? { host, error: entry.message } : { host, [dryRun ? 'found' : 'removed']: entry })));
   else {
@@ -173,5 +191,16 @@ async function sweepHosts(labs: LabService, hostNames: string[], dryRun: boolean
       else io.stdout(`[${host}] ${entry.length === 0 ? 'nothing to sweep' : `${dryRun ? 'would remove' : 'removed'}: ${entry.map((l) => `${l.kind} ${l.name}`).join(', ')}`}\n`);
     }
   }
-  if (errors.length > 0) throw new CnlabError('command-failed', `sweep failed on ${errors.map(([host]) => host).join(', ')}`);
+  const say = json ? io.stderr : io.stdout;
+  for (const { work, error } of orphans.work) {
+    const what = work.kind === 'run' ? `run ${work.id}` : `${work.kind === 'apply' ? 'apply' : 'teardown'} of lab ${work.id}`;
+    if (error) io.stderr(`cnlab: ${what}, left by cnlab process ${work.pid}: ${error}\n`);
+    else say(`[workspace] ${dryRun ? 'would clear' : 'cleared'} ${what}, left by cnlab process ${work.pid}${work.kind === 'run' ? `; finish the run with \`cnlab runs resume ${work.id}\`` : ''}\n`);
+  }
+  if (orphans.tempFiles.length > 0) say(`[workspace] ${dryRun ? 'would remove' : 'removed'} ${orphans.tempFiles.length} temp file${orphans.tempFiles.length === 1 ? '' : 's'} of unfinished writes: ${orphans.tempFiles.join(', ')}\n`);
+  const failedWork = orphans.work.filter((item) => item.error);
+  if (errors.length > 0 || failedWork.length > 0) {
+    const where = [...errors.map(([host]) => host), ...failedWork.map(({ work }) => `${work.kind} ${work.id}`)];
+    throw new CnlabError('command-failed', `sweep failed on ${where.join(', ')}: fix what the lines above say and run it again`);
+  }
 }

@@ -12,6 +12,11 @@ export const API_PATH = '/api';
 export const CLOSE_UNAUTHORIZED = 4401;
 /** A topology is at most 2 MB of text; anything over 4 MB is not a request. */
 export const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+/**
+ * How long a refused page's socket waits for the client's close frame before it is cut off: ws waits 30 s,
+ * so a client refused with 4401 that never answered would hold the server's socket that long.
+ */
+export const CLOSE_TIMEOUT_MS = 2000;
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
@@ -34,6 +39,15 @@ export function upgradeRefusal(request: IncomingMessage, loopbackOnly: boolean):
   // Browsers always send Origin on WebSocket upgrades: another site's page would send its own, and is refused.
   if (origin !== undefined && origin !== `http://${host}`) return { status: 403, reason: 'cross-origin WebSocket refused' };
   return null;
+}
+
+/** The request target as a URL, or null: `GET //[` is not one, and new URL() throwing here would end the server. */
+function requestUrl(target: string | undefined): URL | null {
+  try {
+    return new URL(target ?? '/', 'http://placeholder');
+  } catch {
+    return null;
+  }
 }
 
 function refuseUpgrade(socket: Duplex, status: number, reason: string): void {
@@ -92,7 +106,11 @@ export function attachApiSocket(server: Server, options: ApiSocketOptions): WebS
   const sockets = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
-    const url = new URL(request.url ?? '/', 'http://placeholder');
+    const url = requestUrl(request.url);
+    if (!url) {
+      refuseUpgrade(socket, 400, 'bad request target');
+      return;
+    }
     if (url.pathname !== API_PATH) {
       refuseUpgrade(socket, 404, 'no WebSocket here: the API is at /api');
       return;
@@ -109,6 +127,8 @@ export function attachApiSocket(server: Server, options: ApiSocketOptions): WebS
       // The page only sees close codes, not HTTP statuses: a bad token is refused with 4401 before any message is read.
       if (!tokenMatches(options.token, url.searchParams.get('token'))) {
         ws.close(CLOSE_UNAUTHORIZED, 'missing or wrong token');
+        const cutOff = setTimeout(() => ws.terminate(), CLOSE_TIMEOUT_MS);
+        ws.once('close', () => clearTimeout(cutOff));
         return;
       }
       serveConnection(ws, options.dispatcher);

@@ -10,6 +10,22 @@ import { serveStaticFile } from './static-files';
 
 export const DEFAULT_LISTEN_ADDRESS = '127.0.0.1';
 
+// Slow or silent clients (slowloris) must not hold the server's sockets: a browser sends its request at
+// once. Node's own defaults (60 s for headers, checked every 30 s; no limit at all for a connection that
+// never sends a byte) let anyone who can connect keep sockets open for minutes.
+/** A request's headers must be complete within this (408 otherwise). */
+export const HEADERS_TIMEOUT_MS = 5_000;
+/** A whole request (GET and HEAD have no body; anything else is refused with 405). */
+export const REQUEST_TIMEOUT_MS = 10_000;
+/** A connection silent this long is closed; an accepted WebSocket is exempt (ws clears the timeout). */
+export const IDLE_SOCKET_TIMEOUT_MS = 8_000;
+/**
+ * Connections at once; past it new ones are dropped, so a flood cannot use up the process's file
+ * descriptors, which the SSH sessions and the run files of the same process need too. A page uses a
+ * handful (its assets and one WebSocket).
+ */
+export const MAX_CONNECTIONS = 256;
+
 export interface BrowserServerOptions {
   dispatcher: LabApiDispatcher;
   /** The built renderer folder (index.html + assets). */
@@ -52,12 +68,14 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
   const rendererDir = resolve(options.rendererDir);
   const listenAddress = options.listen ?? DEFAULT_LISTEN_ADDRESS;
   const token = createAccessToken();
-  const server = createServer((request, response) => {
+  const server = createServer({ headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, connectionsCheckingInterval: 1000 }, (request, response) => {
     serveStaticFile(rendererDir, request, response).catch(() => {
       if (!response.headersSent) response.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' });
       response.end('internal error while serving a file\n');
     });
   });
+  server.timeout = IDLE_SOCKET_TIMEOUT_MS;
+  server.maxConnections = MAX_CONNECTIONS;
   const sockets = attachApiSocket(server, { dispatcher: options.dispatcher, token, loopbackOnly: isLoopbackAddress(listenAddress) });
   const address = await listen(server, options.port ?? 0, listenAddress);
   return {

@@ -4,6 +4,7 @@ import { createReadStream } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { pipeline } from 'node:stream';
 import { securityHeaders } from './security-headers';
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -77,9 +78,9 @@ function sendFile(request: IncomingMessage, response: ServerResponse, file: { pa
     response.end();
     return;
   }
-  createReadStream(file.path)
-    .on('error', () => response.destroy())
-    .pipe(response);
+  // pipeline, not pipe: when the page goes away or the server cuts off a stalled download, the file must be
+  // closed too (pipe() only unpipes and leaves it open for good); a read error ends the response.
+  pipeline(createReadStream(file.path), response, () => undefined);
 }
 
 /** Handles one HTTP request for a static file of `rendererDir` (an absolute path). */

@@ -78,3 +78,28 @@ export async function exerciseLab(labs: LabService, testbed: Testbed, spec: Topo
   expect(await expectNothingLeft(testbed, spec.name)).toEqual([]);
   if (options.alsoLeft) expect(await options.alsoLeft(spec.name)).toEqual([]);
 }
+
+/**
+ * Processes on a testbed host that are not its sshd (PID 1 and the per-connection children that serve
+ * cnlab's pooled connection): whatever cnlab's scripts started and left running (sleep, arping, ip,
+ * nsenter, a load generator…), as `host: pid state args`. Polls up to `settleMs` for them to end by
+ * themselves first: an apply's background arping ends within a second, and is no leftover.
+ */
+export async function strayProcesses(testbed: Testbed, hosts: readonly string[] = testbed.hosts.map((host) => host.name), settleMs = 3000): Promise<string[]> {
+  // The lister and its ps are inside the host too: they name themselves by $$ and are left out.
+  const script = 'echo "$$"; ps -e -o pid=,ppid=,stat=,comm=,args=';
+  const deadline = Date.now() + settleMs;
+  for (;;) {
+    const found: string[] = [];
+    for (const host of hosts) {
+      const [self = '', ...lines] = (await testbed.hostExec(host, ['sh', '-c', script])).stdout.split('\n').filter(Boolean);
+      for (const line of lines) {
+        const [pid = '', ppid = '', stat = '', comm = '', ...args] = line.trim().split(/\s+/);
+        if (pid === self.trim() || ppid === self.trim() || comm === 'sshd') continue;
+        found.push(`${host}: ${pid} ${stat} ${args.join(' ')}`);
+      }
+    }
+    if (found.length === 0 || Date.now() >= deadline) return found;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}

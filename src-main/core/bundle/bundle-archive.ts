@@ -29,6 +29,8 @@ export interface ArchiveLimits {
 export const DEFAULT_LIMITS: ArchiveLimits = { maxFileBytes: 512 * 2 ** 20, maxTotalBytes: 2 * 2 ** 30, maxEntries: 200_000 };
 
 const SAFE_SEGMENT = /^[A-Za-z0-9._@+-][A-Za-z0-9._@+ -]*$/;
+/** The longest file name Linux, macOS and Windows file systems take (a segment is ASCII: one byte a character). */
+const MAX_NAME_BYTES = 255;
 
 function refused(archive: string, path: string, why: string): CnlabError {
   return new CnlabError('invalid-input', `${archive}: entry ${JSON.stringify(path)} ${why}: this bundle was not written by cnlab or was tampered with; nothing was extracted`, { entry: path });
@@ -41,6 +43,8 @@ export function checkEntryPath(archive: string, path: string): string {
   const segments = trimmed.split('/');
   if (segments.some((segment) => segment === '..' || segment === '.')) throw refused(archive, path, 'leaves its folder ("..")');
   if (!segments.every((segment) => SAFE_SEGMENT.test(segment))) throw refused(archive, path, 'has characters cnlab never writes in a name');
+  // Judged here, from the header: a file system takes no longer name, and writing it would fail mid-import.
+  if (segments.some((segment) => segment.length > MAX_NAME_BYTES)) throw refused(archive, path, `has a name longer than ${MAX_NAME_BYTES} bytes`);
   return trimmed;
 }
 
@@ -273,6 +277,9 @@ async function readEntries(archive: string, limits: ArchiveLimits): Promise<Map<
     };
     const parser = new Parser({
       strict: true,
+      // cnlab writes gzip only. Left to sniff, tar takes a file starting with zstd's magic number for zstd and
+      // throws a TypeError out of the stream on a Node without zstd (Node 20), which no caller can catch.
+      zstd: false,
       onReadEntry: (entry: ReadEntry) => {
         let path: string | null;
         try {
@@ -300,8 +307,17 @@ async function readEntries(archive: string, limits: ArchiveLimits): Promise<Map<
     parser.on('end', () => {
       if (!failed) resolvePromise();
     });
-    const input = createReadStream(archive);
-    input.on('error', (error) => fail(new CnlabError('not-found', `cannot read bundle ${archive}: ${error.message}`)));
+    const unreadable = (error: unknown): CnlabError => new CnlabError('not-found', `cannot read bundle ${archive}: ${error instanceof Error ? error.message : String(error)}`);
+    let input: ReturnType<typeof createReadStream>;
+    try {
+      // A path no file can have (a NUL byte in it) throws here rather than in an 'error' event.
+      input = createReadStream(archive);
+    } catch (error) {
+      failed = true;
+      reject(unreadable(error));
+      return;
+    }
+    input.on('error', (error) => fail(unreadable(error)));
     input.pipe(parser);
   });
   return files;
@@ -328,13 +344,24 @@ function verifyChecksums(archive: string, files: ReadonlyMap<string, Buffer>): v
   }
 }
 
-/** Runs `action` on every item, at most `limit` at a time (enough to keep the thread pool busy). */
+/**
+ * Runs `action` on every item, at most `limit` at a time (enough to keep the thread pool busy). After a failure
+ * no item is started, and it is thrown only once every action under way has ended: nothing writes after it.
+ */
 async function inParallel<T>(items: readonly T[], action: (item: T) => Promise<unknown>, limit = 32): Promise<void> {
   let next = 0;
+  const failures: unknown[] = [];
   const worker = async (): Promise<void> => {
-    while (next < items.length) await action(items[next++] as T);
+    while (failures.length === 0 && next < items.length) {
+      try {
+        await action(items[next++] as T);
+      } catch (error) {
+        failures.push(error);
+      }
+    }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failures.length > 0) throw failures[0];
 }
 
 /** Reads and verifies a bundle without writing anything: its files by path (SHA256SUMS left out). */
@@ -363,14 +390,23 @@ export async function writeBundleFiles(archive: string, files: ReadonlyMap<strin
     if (inside.startsWith('..') || inside.startsWith(sep) || inside === '') throw refused(archive, path, 'would land outside the target folder');
     return { path, target, content };
   });
+  // A path that is a file and the folder of other files too could only be written one way.
+  const parents = new Set([...files.keys()].flatMap((path) => path.split('/').slice(0, -1).map((_, index, segments) => segments.slice(0, index + 1).join('/'))));
+  for (const path of files.keys()) if (parents.has(path)) throw refused(archive, path, 'is a file and also the folder of other files');
   await mkdir(dirname(root), { recursive: true });
   await mkdir(root).catch((error: NodeJS.ErrnoException) => {
     throw new CnlabError('invalid-input', error.code === 'EEXIST' ? `${root} already exists: import into a new folder` : `cannot create ${root}: ${error.message}`);
   });
-  const folders = [...new Set(targets.map((entry) => dirname(entry.target)))].filter((dir) => dir !== root).sort();
-  await inParallel(folders, (dir) => mkdir(dir, { recursive: true }));
-  // 'wx': created here or refused, so no existing file or link is ever followed or replaced.
-  await inParallel(targets, (entry) => writeFile(entry.target, entry.content, { flag: 'wx', mode: 0o644 }));
+  try {
+    const folders = [...new Set(targets.map((entry) => dirname(entry.target)))].filter((dir) => dir !== root).sort();
+    await inParallel(folders, (dir) => mkdir(dir, { recursive: true }));
+    // 'wx': created here or refused, so no existing file or link is ever followed or replaced.
+    await inParallel(targets, (entry) => writeFile(entry.target, entry.content, { flag: 'wx', mode: 0o644 }));
+  } catch (error) {
+    // The folder is new, made above: removing it leaves no half import behind.
+    await rm(root, { recursive: true, force: true });
+    throw new CnlabError('io', `cannot import ${archive} into ${root}: ${(error as Error).message}: nothing was imported`, {}, { cause: error });
+  }
   const written = targets.map((entry) => posix.join(...entry.path.split('/')));
   return written.sort();
 }

@@ -5,6 +5,7 @@
 // by the caller (extraFiles): they need the presentation layer, which core does not know.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { z } from 'zod';
 import { CnlabError } from '../errors';
 import { runDetailsOf, type RunDetails } from '../experiment/experiment-service';
 import { deployedStatesOf, parseSampleLines, RunStore, type RunFolder } from '../experiment/run-store';
@@ -32,6 +33,53 @@ export interface BundleManifest {
     /** Per case label: the lab as captured on each host after apply (links, MTUs, offloads, qdiscs). */
     deployed: Record<string, unknown>;
   }[];
+}
+
+/** The part of a manifest its readers rely on, as parseBundleManifest checked it (other fields kept, unchecked). */
+export type BundleManifestSummary = Pick<BundleManifest, 'bundleFormat' | 'cnlabVersion' | 'createdAt'> & {
+  runs: Pick<BundleManifest['runs'][number], 'runId' | 'name' | 'state' | 'createdAt'>[];
+};
+
+/**
+ * What readers of a bundle's manifest rely on (the runs' ids, names, states and dates, the format and version);
+ * the rest is kept as it is. A run id is a folder name under runs/: plain characters only.
+ */
+const manifestSchema = z.looseObject({
+  bundleFormat: z.literal(BUNDLE_FORMAT),
+  cnlabVersion: z.string(),
+  createdAt: z.string(),
+  runs: z.array(
+    z.looseObject({
+      runId: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9._-]*$/, 'a run id has letters, digits, ".", "_" or "-"'),
+      name: z.string(),
+      state: z.string(),
+      createdAt: z.string(),
+    }),
+  ),
+});
+
+/**
+ * A bundle's manifest.json (its text, undefined when the bundle has none), checked: `file` names the bundle in
+ * errors. A bundle of a newer format is told apart from a damaged one.
+ */
+export function parseBundleManifest(text: string | undefined, file: string): BundleManifestSummary {
+  if (text === undefined) throw new CnlabError('invalid-input', `${file} has no manifest.json: it is not a cnlab result bundle`);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new CnlabError('invalid-input', `${file}: manifest.json is not valid JSON (${(error as Error).message}): the bundle was damaged or not written by cnlab`);
+  }
+  const format: unknown = value && typeof value === 'object' && 'bundleFormat' in value ? value.bundleFormat : undefined;
+  if (typeof format === 'number' && format > BUNDLE_FORMAT) {
+    throw new CnlabError('invalid-input', `${file} is a bundle of format ${format}; this cnlab reads format ${BUNDLE_FORMAT}: upgrade cnlab`, { bundleFormat: format });
+  }
+  const result = manifestSchema.safeParse(value);
+  if (!result.success) {
+    const problems = result.error.issues.slice(0, 5).map((issue) => `${issue.path.map(String).join('.') || '(top level)'}: ${issue.message}`).join('; ');
+    throw new CnlabError('invalid-input', `${file}: manifest.json is not a cnlab bundle manifest (${problems}): the bundle was damaged or not written by cnlab`);
+  }
+  return result.data;
 }
 
 const csvField = (value: string | number): string => (typeof value === 'number' ? String(value) : /[",\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value);

@@ -7,7 +7,8 @@ import type { HostService } from '../hosts/host-service';
 import type { LabService } from '../topology/lab-service';
 import { CNLAB_VERSION } from '../version';
 import { requiredTools } from '../workloads/workload-params';
-import { caseLabId, caseTopology, checkCaseReachable, checkChannelBudget } from './cell-topology';
+import { caseLabId, caseTopology, checkCaseReachable, checkChannelBudget, runLabTag } from './cell-topology';
+import { beginPendingWork, processRuns } from '../workspace/pending-work';
 import { DEFAULT_MAX_CHANNELS } from '../ssh/ssh-connection';
 import { summarizeCells, type CellSummary } from './cell-summary';
 import { compareRunCells, type CellComparison } from './run-comparison';
@@ -17,8 +18,8 @@ import { planRuns, type Cell, type RunBlock } from './matrix';
 import { installTools, runPreflight, type PreflightReport } from './preflight';
 import { PORT_RANGE } from './run-context';
 import type { RunEventListener } from './run-events';
-import { newRunRecord, RunStore, type FailureLine, type RunFolder, type RunRecord, type SampleLine } from './run-store';
-import { ExperimentRunner } from './runner';
+import { newRunRecord, runnerStarted, RunStore, type FailureLine, type RunFolder, type RunRecord, type SampleLine } from './run-store';
+import { ExperimentRunner, finishedKeys } from './runner';
 import type { TopologySpec } from '../topology/topology-schema';
 
 export interface ExperimentPlan {
@@ -70,18 +71,12 @@ export interface RunDetails {
   failures: FailureLine[];
 }
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 function effectiveState(record: RunRecord): RunListing['state'] {
   if (record.state !== 'running') return record.state;
-  return record.runnerPid !== process.pid && processAlive(record.runnerPid) ? 'running' : 'interrupted';
+  if (record.runnerPid === process.pid) return 'interrupted';
+  // The start time tells the runner from a process that got its pid later (older records have none).
+  const ticks = record.runnerStarted?.pid === record.runnerPid ? record.runnerStarted.ticks : null;
+  return processRuns(record.runnerPid, ticks) ? 'running' : 'interrupted';
 }
 
 export class ExperimentService {
@@ -91,7 +86,7 @@ export class ExperimentService {
   constructor(
     readonly hosts: HostService,
     private readonly labs: LabService,
-    workspaceDir: string,
+    private readonly workspaceDir: string,
   ) {
     this.store = new RunStore(workspaceDir);
     this.runner = new ExperimentRunner(hosts, labs);
@@ -144,23 +139,48 @@ export class ExperimentService {
     return this.continueRun(folder, record, options);
   }
 
-  /** Continues an interrupted, cancelled or failed run: only the runs without a result are run. */
+  /** Continues an interrupted, cancelled or failed run, or a completed one with failed runs: only the runs without a result are run. */
   async resume(runId: string, options: RunOptions = {}): Promise<RunRecord> {
     const folder = await this.store.open(runId);
     const record = await folder.readRecord();
     const state = effectiveState(record);
     if (state === 'running') throw new CnlabError('already-exists', `run ${record.runId} is still running (process ${record.runnerPid}): wait for it or cancel it first`);
-    if (state === 'completed') throw new CnlabError('invalid-input', `run ${record.runId} is complete: nothing to resume (see \`cnlab runs show ${record.runId}\`)`);
+    if (state === 'completed') {
+      // A completed run may still hold failed runs (a case whose lab could not be built, a host that went
+      // away mid-run): measuring them is what a resume is for. Only a run with every run measured is done.
+      const finished = finishedKeys(await folder.readSamples());
+      const left = record.blocks.flatMap((block) => block.runs).filter((run) => !run.warmup && !finished.has(run.key));
+      if (left.length === 0) throw new CnlabError('invalid-input', `run ${record.runId} is complete: nothing to resume (see \`cnlab runs show ${record.runId}\`)`);
+    }
     await folder.sealTornLines();
     record.state = 'running';
     record.runnerPid = process.pid;
+    delete record.runnerStarted;
+    Object.assign(record, runnerStarted());
     record.error = null;
     record.resumes.push(new Date().toISOString());
     await folder.saveRecord(record);
     return this.continueRun(folder, record, options);
   }
 
+  /**
+   * Runs what is left of a run. Its marker (pending-work.ts) names the case labs on its hosts for as long as it
+   * runs: a run that returns has torn them down, one killed has not, and the next start says so.
+   */
   private async continueRun(folder: RunFolder, record: RunRecord, options: RunOptions): Promise<RunRecord> {
+    const labs = record.experiment.modes.flatMap((entry, index) => (entry.network ? [caseLabId(runLabTag(record.runId), index)] : []));
+    const pending = await beginPendingWork(this.workspaceDir, { kind: 'run', id: record.runId, hosts: record.experiment.hosts, labs });
+    let ended = false;
+    try {
+      const result = await this.continueMarkedRun(folder, record, options);
+      ended = true;
+      return result;
+    } finally {
+      await pending.end({ settled: ended });
+    }
+  }
+
+  private async continueMarkedRun(folder: RunFolder, record: RunRecord, options: RunOptions): Promise<RunRecord> {
     const emit = options.onEvent ?? (() => undefined);
     try {
       record.hostFacts = await this.labs.factsFor(record.experiment.hosts);

@@ -80,6 +80,29 @@ describe('RunFolder', () => {
     expect(newer.message).toContain('format version 2 is not supported');
   });
 
+  it('refuses a run.json that is not a run record, naming the field (a re-signed bundle can carry one)', async () => {
+    const folder = await new RunStore(workspace).create('quick');
+    const record = recordFor(folder.runId);
+    const cases: [unknown, string][] = [
+      [null, 'the record'],
+      [[], 'the record'],
+      [{ ...record, cells: null }, 'cells'],
+      [{ ...record, runId: '../../etc' }, 'runId'],
+      [{ ...record, state: 'exploded' }, 'state'],
+      [{ ...record, hostFacts: { h1: 'x' } }, 'hostFacts.h1'],
+      [{ ...record, blocks: [{ caseLabel: 'bridge', runs: [{ key: 'a' }] }] }, 'blocks.0.runs.0.cellIndex'],
+      [{ ...record, experiment: { name: 'quick' } }, 'experiment.workload'],
+    ];
+    for (const [value, field] of cases) {
+      await writeFile(join(folder.dir, 'run.json'), JSON.stringify(value));
+      const error = await rejectedCnlabError(folder.readRecord());
+      expect(error.code).toBe('invalid-input');
+      expect(error.message).toContain(`is not a cnlab run record (${field}`);
+      expect(error.message).toContain(join(folder.dir, 'run.json'));
+      expect(() => folder.readRecordSync()).toThrow(error.message);
+    }
+  });
+
   it('appends samples and reads them back in order', async () => {
     const folder = await new RunStore(workspace).create('quick');
     expect(await folder.readSamples()).toEqual([]);

@@ -7,6 +7,8 @@ import { appendFile, mkdir, open, readFile, readdir, stat, writeFile } from 'nod
 import { join } from 'node:path';
 import { CnlabError } from '../errors';
 import { writeFileAtomic } from '../fs/atomic-write';
+import { processStartTicks } from '../workspace/pending-work';
+import { runRecordProblem } from './run-record-schema';
 import type { HostFacts } from '../hosts/host-facts';
 import type { CommandRecord, LiveSample } from '../workloads/workload-context';
 import type { ExperimentSpec } from './experiment-schema';
@@ -40,6 +42,11 @@ export interface RunRecord {
   state: RunState;
   /** The process running it; a `running` record whose runner is gone was interrupted (resume it). */
   runnerPid: number;
+  /**
+   * When that process started (Linux), so that another process given the same pid later (pids wrap within
+   * minutes on a busy machine) is not taken for the runner; absent in older records and where unknown.
+   */
+  runnerStarted?: { pid: number; ticks: number };
   experimentFile: string | null;
   experiment: ExperimentSpec;
   fingerprint: string;
@@ -62,12 +69,34 @@ export interface RunRecord {
   warnings: PreflightFinding[];
 }
 
+/** A run.json's text as a record, or a CnlabError naming `file`: valid JSON, this format version, a run record's shape. */
+export function parseRunRecord(text: string, file: string, runId: string): RunRecord {
+  let record: RunRecord;
+  try {
+    record = JSON.parse(text) as RunRecord;
+  } catch (error) {
+    throw new CnlabError('invalid-input', `${file} is not valid JSON (${(error as Error).message}): it was edited or damaged outside cnlab`);
+  }
+  const version = record !== null && typeof record === 'object' ? record.formatVersion : undefined;
+  if (version !== 1 && typeof version === 'number') throw new CnlabError('invalid-input', `run ${runId}: format version ${String(version)} is not supported by this cnlab`);
+  const problem = runRecordProblem(record);
+  if (problem !== null) throw new CnlabError('invalid-input', `${file} is not a cnlab run record (${problem}): it was edited or damaged outside cnlab`);
+  return record;
+}
+
+/** This process as a run's runner: its pid and start time (see RunRecord.runnerStarted). */
+export function runnerStarted(): Pick<RunRecord, 'runnerStarted'> {
+  const ticks = processStartTicks(process.pid);
+  return ticks === null ? {} : { runnerStarted: { pid: process.pid, ticks } };
+}
+
 /** A fresh record for a run that has not started yet (state running, nothing measured). */
 export function newRunRecord(fields: Pick<RunRecord, 'runId' | 'experimentFile' | 'experiment' | 'fingerprint' | 'hostMap' | 'cnlabVersion' | 'seed' | 'cells' | 'blocks'>, now = new Date().toISOString()): RunRecord {
   return {
     formatVersion: 1,
     state: 'running',
     runnerPid: process.pid,
+    ...runnerStarted(),
     createdAt: now,
     updatedAt: now,
     finishedAt: null,
@@ -209,14 +238,7 @@ export class RunFolder {
 
   /** run.json's text (read by the caller) as a record: valid JSON of a format this cnlab reads. */
   parseRecord(text: string): RunRecord {
-    let record: RunRecord;
-    try {
-      record = JSON.parse(text) as RunRecord;
-    } catch (error) {
-      throw new CnlabError('invalid-input', `${join(this.dir, 'run.json')} is not valid JSON (${(error as Error).message}): it was edited or damaged outside cnlab`);
-    }
-    if (record.formatVersion !== 1) throw new CnlabError('invalid-input', `run ${this.runId}: format version ${String(record.formatVersion)} is not supported by this cnlab`);
-    return record;
+    return parseRunRecord(text, join(this.dir, 'run.json'), this.runId);
   }
 
   /** Every line of samples.jsonl; `skipLive` leaves out the per-second live samples (most of the file). */

@@ -24,7 +24,9 @@ function formatIssues(error: z.ZodError): string {
 export function parseHost(input: unknown): Host {
   const result = hostSchema.safeParse(input);
   if (result.success) return result.data;
-  const name = typeof input === 'object' && input && 'name' in input ? String((input).name) : '(unnamed)';
+  // Only a name that is a string or a number is shown: String() of a mapping like {toString: 1} throws.
+  const given: unknown = typeof input === 'object' && input && 'name' in input ? input.name : undefined;
+  const name = (typeof given === 'string' && given !== '') || typeof given === 'number' ? String(given) : '(unnamed)';
   throw new CnlabError('invalid-input', `host ${name}: ${formatIssues(result.error)}`);
 }
 
@@ -44,7 +46,15 @@ export class HostInventory {
   static async load(workspaceDir: string): Promise<HostInventory> {
     const file = join(workspaceDir, WORKSPACE_FILE);
     const { document, workspace, upgradedFrom, backupFile } = await loadWorkspaceDocument(workspaceDir);
-    const hosts = workspace.hosts.map((entry) => parseHost(entry));
+    const hosts = workspace.hosts.map((entry, index) => {
+      try {
+        return parseHost(entry);
+      } catch (error) {
+        // The host's own error does not say where it is: the user has to find it in this file.
+        if (!(error instanceof CnlabError)) throw error;
+        throw new CnlabError(error.code, `${file}: ${error.message} (entry ${index + 1} of hosts): fix the file or restore it from a backup`, error.details);
+      }
+    });
     assertUniqueNames(hosts, file);
     const upgrade = upgradedFrom !== null && backupFile ? { from: upgradedFrom, backupFile } : null;
     return new HostInventory(workspaceDir, document, hosts, workspace.settings, upgrade);

@@ -5,7 +5,7 @@ import { chmodSync, chownSync, existsSync, mkdirSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { buildAccountFiles, buildHostsFile, hashPassword } from './accounts.ts';
 import { sweep, teardownFromState, teardownRuns } from './cleanup.ts';
-import { run, type RunResult } from './exec.ts';
+import { run, runOk, type RunResult } from './exec.ts';
 import { killHost, launchHost, type HostLaunch } from './hostproc.ts';
 import { writeTestbedWorkspace } from './inventory.ts';
 import { assertIsolation, claimSubnet, createNetwork, listNetns } from './network.ts';
@@ -65,6 +65,12 @@ export interface Testbed {
   hostExec(name: string, argv: string[]): Promise<RunResult>;
   /** Kill the host's whole process tree and start sshd again in the same netns. */
   restartHost(name: string): Promise<void>;
+  /**
+   * A reboot: SIGKILL of the host's PID 1 (every process, its private /run with the ledgers and `ip netns`
+   * namespaces in it), a fresh network namespace (links, addresses, routes, nft rules and sysctls of the
+   * old one gone), then sshd again with the same name, address, MAC, host key and users.
+   */
+  rebootHost(name: string): Promise<void>;
   /** Kill the host's processes; its netns (and so its address) stays. */
   stopHost(name: string): Promise<void>;
   startHost(name: string): Promise<void>;
@@ -311,6 +317,25 @@ class LabTestbed implements Testbed {
 
   async restartHost(name: string): Promise<void> {
     await this.stopHost(name);
+    await this.startHost(name);
+  }
+
+  async rebootHost(name: string): Promise<void> {
+    const { hostState } = this.lookup(name);
+    await this.stopHost(name);
+    // The MAC of eth0 survives, as a NIC's does: neighbours' ARP entries stay right.
+    const links = JSON.parse(await runOk('ip', ['-n', hostState.netns, '-j', 'link', 'show', 'dev', 'eth0'])) as { address?: string }[];
+    const mac = links[0]?.address;
+    if (!mac) throw new Error(`testbed ${this.id}: host ${name} has no eth0 to reboot with`);
+    // Deleting the switch port takes its eth0 peer at once; the old namespace goes with its last user.
+    await runOk('ip', ['-n', this.state.switchNetns, 'link', 'del', hostState.switchPort]);
+    await runOk('ip', ['netns', 'del', hostState.netns]);
+    await runOk('ip', ['netns', 'add', hostState.netns]);
+    const subnetBits = this.subnet.split('/')[1] ?? '24';
+    await runOk('ip', ['-n', this.state.switchNetns, '-batch', '-'], {
+      input: [`link add ${hostState.switchPort} type veth peer name eth0 address ${mac} netns ${hostState.netns}`, `link set ${hostState.switchPort} master br0`, `link set ${hostState.switchPort} up`, ''].join('\n'),
+    });
+    await runOk('ip', ['-n', hostState.netns, '-batch', '-'], { input: ['link set lo up', `addr add ${hostState.address}/${subnetBits} dev eth0`, 'link set eth0 up', ''].join('\n') });
     await this.startHost(name);
   }
 

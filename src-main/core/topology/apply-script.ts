@@ -228,7 +228,9 @@ export function renderApplyScript(names: LabNames, plan: HostPlan, options: Appl
     `lab=${quoteShellArg(names.ledgerDir)}`,
     'ledger="$lab/ledger"; err="$lab/step.err"',
     `mkdir -p "$lab" || { printf '%s setup\\n' ${quoteShellArg(MARK_FAIL)}; exit 1; }`,
-    `printf 'applying %s %s\\n' ${quoteShellArg(options.fingerprint)} "$$" > "$lab/state"`,
+    // The pid and its start time (field 22 of its stat) name this very process: a teardown stops it
+    // (ledger-scripts.ts stopApplyFunction) rather than undo beside it, and never hits a reused pid.
+    `printf 'applying %s %s %s\\n' ${quoteShellArg(options.fingerprint)} "$$" "$(sed 's/.*) //' /proc/$$/stat 2>/dev/null | cut -d ' ' -f 20)" > "$lab/state"`,
     `fail() { printf '%s %s\\n' ${quoteShellArg(MARK_FAIL)} "$1"; sed 's/^/${MARK_ERR} /' "$err"; exit 1; }`,
   ];
   if (options.timings) lines.push(...clockText());

@@ -1,6 +1,6 @@
 // The topology area of core as adapters use it: read a topology file, plan it against the hosts'
 // probed facts, apply / verify / tear down / sweep through the LabRuntime, and record applied labs.
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { CnlabError } from '../errors';
@@ -11,6 +11,7 @@ import { quoteShellArg, shellCommand } from '../shell/quote';
 import { renderApplyScript } from './apply-script';
 import { LabRuntime, type ApplyOptions, type ApplyResult, type HostTeardown } from './lab-runtime';
 import { LabStore, type LabRecord } from './lab-store';
+import { beginPendingWork, clearPendingWork, orphanedTempFiles, orphanedWork, type PendingWork } from '../workspace/pending-work';
 import { labNames } from './naming';
 import type { LabPlan } from './plan';
 import { planLab } from './planner';
@@ -31,6 +32,18 @@ export interface LabHostStatus {
   error?: string;
 }
 
+/** What `sweepOrphanedWork` did (or, dry, would do) about one marker of a killed process. */
+export interface OrphanSweep {
+  work: PendingWork;
+  /** Per lab of the work: the hosts it was removed from (dry: the hosts holding a ledger of it). */
+  labs: { labId: string; hosts: string[] }[];
+  /** Why the marker stays (an apply script of its labs still runs, a host did not answer…). */
+  error?: string;
+}
+
+/** How long a sweep waits for an apply script whose cnlab is gone: it ends at its next progress line. */
+const ORPHAN_APPLY_WAIT_MS = 20_000;
+
 export interface AppliedLab extends ApplyResult {
   record: LabRecord;
 }
@@ -41,7 +54,7 @@ export class LabService {
 
   constructor(
     private readonly hosts: HostService,
-    workspaceDir: string,
+    private readonly workspaceDir: string,
   ) {
     this.runtime = new LabRuntime((host) => hosts.executor(host));
     this.store = new LabStore(join(workspaceDir, 'labs'));
@@ -100,6 +113,19 @@ export class LabService {
   async apply(spec: TopologySpec, { onPlan, plan: planned, ...options }: ApplyOptions & { onPlan?: (plan: LabPlan) => void; plan?: LabPlan } = {}): Promise<AppliedLab> {
     const plan = planned ?? (await this.plan(spec, { measureFirstReply: options.timings === true }));
     onPlan?.(plan);
+    // Until the record is saved, a kill leaves objects no record names: the marker names them for `cnlab sweep`.
+    const pending = await beginPendingWork(this.workspaceDir, { kind: 'apply', id: plan.labId, hosts: plan.hosts.map((hostPlan) => hostPlan.host), labs: [plan.labId] });
+    let settled = false;
+    try {
+      const applied = await this.applyPlanned(spec, plan, options);
+      settled = true;
+      return applied;
+    } finally {
+      await pending.end({ settled });
+    }
+  }
+
+  private async applyPlanned(spec: TopologySpec, plan: LabPlan, options: ApplyOptions): Promise<AppliedLab> {
     const result = await this.runtime.apply(plan, { ...options, ...this.swarmOrder(plan, options) });
     const previous = result.status === 'unchanged' ? await this.store.find(plan.labId) : null;
     const record: LabRecord = previous ?? {
@@ -181,15 +207,80 @@ export class LabService {
   async teardown(labId: string, hostsIfUnrecorded?: readonly string[]): Promise<HostTeardown[]> {
     const record = await this.store.find(labId);
     const hosts = record?.hosts ?? (hostsIfUnrecorded ? [...hostsIfUnrecorded] : this.allHostNames());
-    const result = await this.runtime.teardown(labId, hosts);
-    if (result.every((host) => !host.error && host.leftovers.length === 0)) await this.store.remove(labId);
-    return result;
+    const pending = await beginPendingWork(this.workspaceDir, { kind: 'teardown', id: labId, hosts, labs: [labId] });
+    let clean = false;
+    try {
+      const result = await this.runtime.teardown(labId, hosts);
+      clean = result.every((host) => !host.error && host.leftovers.length === 0);
+      if (clean) await this.store.remove(labId);
+      return result;
+    } finally {
+      await pending.end({ settled: clean });
+    }
   }
 
   /** Sweeps the named hosts, or every inventory host when none are named. */
   sweepHosts(hostNames: readonly string[], dryRun: boolean): ReturnType<LabRuntime['sweep']> {
     for (const name of hostNames) this.hosts.inventory.get(name);
     return this.runtime.sweep(hostNames.length > 0 ? hostNames : this.allHostNames(), dryRun);
+  }
+
+  /**
+   * What killed cnlab processes of this workspace left (see pending-work.ts): each marker whose hosts are
+   * all among `hostNames` (every marker when none are named) has its labs torn down from their ledgers,
+   * whatever state they reached (a killed apply may have finished on a host and never been recorded), and
+   * is then cleared. A lab whose apply script still runs without its cnlab is waited for first, since
+   * tearing down beside it would race it. Temp files left by a killed write (no load reads them) go too.
+   */
+  async sweepOrphanedWork(hostNames: readonly string[], dryRun: boolean, { waitMs = ORPHAN_APPLY_WAIT_MS }: { waitMs?: number } = {}): Promise<{ work: OrphanSweep[]; tempFiles: string[] }> {
+    const inScope = (work: PendingWork): boolean => hostNames.length === 0 || work.hosts.every((host) => hostNames.includes(host));
+    const orphans = (await orphanedWork(this.workspaceDir)).filter(inScope);
+    const swept: OrphanSweep[] = [];
+    for (const work of orphans) {
+      const outcome: OrphanSweep = { work, labs: [] };
+      try {
+        if (dryRun) {
+          const status = await this.runtime.status(work.hosts);
+          for (const labId of work.labs) {
+            outcome.labs.push({ labId, hosts: [...status].filter(([, entry]) => !(entry instanceof CnlabError) && entry.some((lab) => lab.labId === labId)).map(([host]) => host) });
+          }
+        } else {
+          for (const labId of work.labs) outcome.labs.push({ labId, hosts: await this.removeOrphanedLab(labId, work.hosts, waitMs) });
+          await clearPendingWork(this.workspaceDir, work);
+        }
+      } catch (error) {
+        outcome.error = error instanceof CnlabError ? error.message : String(error);
+      }
+      swept.push(outcome);
+    }
+    const runIds = orphans.filter((work) => work.kind === 'run').map((work) => work.id);
+    const tempFiles = await orphanedTempFiles(this.workspaceDir, runIds);
+    if (!dryRun) await Promise.all(tempFiles.map((file) => rm(join(this.workspaceDir, file), { force: true })));
+    return { work: swept, tempFiles };
+  }
+
+  /** Tears a lab down on `hosts` from their ledgers and forgets its record; the hosts where anything was undone. */
+  private async removeOrphanedLab(labId: string, hosts: readonly string[], waitMs: number): Promise<string[]> {
+    await this.waitForOrphanedApply(labId, hosts, waitMs);
+    const result = await this.runtime.teardown(labId, hosts);
+    const unclean = result.filter((host) => host.error || host.leftovers.length > 0);
+    if (unclean.length > 0) throw new CnlabError('command-failed', `lab ${labId} was not fully removed on ${unclean.map((host) => `${host.host} (${host.error ?? host.leftovers.map((l) => `${l.kind} ${l.name}`).join(', ')})`).join(', ')}`);
+    // The record of a lab the killed process applied would send verify to a lab that is gone.
+    const record = await this.store.find(labId);
+    if (!record || record.hosts.every((host) => hosts.includes(host))) await this.store.remove(labId);
+    return result.filter((host) => host.undone > 0).map((host) => host.host);
+  }
+
+  /** Resolves once no host of `hosts` runs an apply script of the lab any more; throws after `waitMs`. */
+  private async waitForOrphanedApply(labId: string, hosts: readonly string[], waitMs: number): Promise<void> {
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      const status = await this.runtime.status(hosts);
+      const running = [...status].filter(([, entry]) => !(entry instanceof CnlabError) && entry.some((lab) => lab.labId === labId && lab.state === 'applying' && lab.applyRunning)).map(([host]) => host);
+      if (running.length === 0) return;
+      if (Date.now() >= deadline) throw new CnlabError('timeout', `lab ${labId} is still being applied on ${running.join(', ')} by a script whose cnlab is gone: run \`cnlab sweep\` again in a minute`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
   }
 
   /** The lab's record (if any) and what each of its hosts (or every host) holds of it. */

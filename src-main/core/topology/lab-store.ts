@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { CnlabError } from '../errors';
 import { writeFileAtomic } from '../fs/atomic-write';
 import type { StepTiming } from './lab-runtime';
+import { assertLabId, isLabId } from './naming';
 import type { ControlPlanePlan, PlannedContainer, ReachabilityExpectation } from './plan';
 import type { TopologySpec } from './topology-schema';
 
@@ -51,7 +52,8 @@ export class LabStore {
 
   async list(): Promise<string[]> {
     try {
-      return (await readdir(this.dir)).filter((file) => file.endsWith('.json')).map((file) => file.slice(0, -5)).sort();
+      // A file there under another name (a copy, a backup) is no lab record.
+      return (await readdir(this.dir)).filter((file) => file.endsWith('.json')).map((file) => file.slice(0, -5)).filter(isLabId).sort();
     } catch {
       return [];
     }
@@ -62,6 +64,7 @@ export class LabStore {
   }
 
   private file(labId: string): string {
+    assertLabId(labId);
     return join(this.dir, `${labId}.json`);
   }
 }

@@ -1,6 +1,9 @@
 // Teardown, status and sweep scripts: valid sh, and their markers read back correctly. Their real
 // behaviour on hosts is covered by the topology integration tests.
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseLeftovers, parseStatus, parseSwept, renderStatusScript, renderSweepScript, renderTeardownScript } from './ledger-scripts';
 import { labNames } from './naming';
@@ -54,8 +57,23 @@ describe('verify script', () => {
   it('pings from the source namespace, or from the host for host mode', () => {
     const script = renderVerifyScript(expectations, containers, [0, 1]);
     expect(() => syntaxOk(script)).not.toThrow();
-    expect(script).toContain('probe 0 cnl-demo-a 198.19.0.3 &');
-    expect(script).toContain('probe 1 - 198.19.0.2 &');
+    expect(script).toContain('probe 0 cnl-demo-a 198.19.0.3 2 &');
+    expect(script).toContain('probe 1 - 198.19.0.2 1 &');
+  });
+
+  it('pings a pair that must answer a second time after a miss, and a pair that must not only once', () => {
+    // A stand-in ping on PATH (a lost echo cannot be arranged on demand): it fails its first call per
+    // address and answers the next, and counts its calls; the script runs with the host's own sh.
+    const dir = mkdtempSync(join(tmpdir(), 'cnlab-verify-'));
+    try {
+      writeFileSync(join(dir, 'ping'), `#!/bin/sh\nfor last; do :; done\necho "$last" >> ${dir}/calls\n[ "$(grep -c "^$last$" ${dir}/calls)" -ge 2 ]\n`, { mode: 0o755 });
+      const script = renderVerifyScript(expectations, containers, [1]).replace('probe 1 - 198.19.0.2 1 &', 'probe 1 - 198.19.0.2 1 &\nprobe 0 - 198.19.0.3 2 &');
+      const stdout = execFileSync('sh', ['-c', script], { encoding: 'utf8', env: { PATH: `${dir}:${process.env.PATH ?? ''}` } });
+      expect(parsePings(stdout)).toEqual(new Map([[0, true], [1, false]]));
+      expect(readFileSync(join(dir, 'calls'), 'utf8').split('\n').filter(Boolean).sort()).toEqual(['198.19.0.2', '198.19.0.3', '198.19.0.3']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('reads replies by expectation index', () => {

@@ -8,6 +8,7 @@ export const MARK_UNDONE = '@@cnlab-undone';
 export const MARK_LEFT = '@@cnlab-left';
 export const MARK_LAB = '@@cnlab-lab';
 export const MARK_SWEPT = '@@cnlab-swept';
+export const MARK_STOPPED = '@@cnlab-stopped';
 
 /**
  * Undo in reverse order. A sysctl is restored only when no other cnlab lab on the host still lists it,
@@ -26,6 +27,43 @@ function undoLedgerFunction(): string {
     '    sh -c "$undo" >/dev/null 2>&1 || true',
     `    printf '%s %s %s\\n' ${quoteShellArg(MARK_UNDONE)} "$kind" "$name"`,
     '  done',
+    '}',
+  ].join('\n');
+}
+
+/**
+ * Stops an apply of the lab that still runs on the host before its ledger is undone. An apply whose SSH
+ * session died (connection cut, cnlab killed) goes on until its next progress line, creating objects:
+ * undone beside it, those would be made after the undo, with no ledger left to name them. Only the
+ * process the state file names is stopped, and only while its start time is still the one recorded
+ * (a pid reused by another program is left alone): its process group (its ip batches, its background
+ * jobs; daemons run in sessions of their own) is killed, or the process alone should that group be
+ * this script's own. Prints `@@cnlab-stopped <pid>` when it stopped one.
+ */
+function stopApplyFunction(): string {
+  return [
+    'stop_apply() {',
+    '  set -- $(cat "$1/state" 2>/dev/null)',
+    '  [ "${1:-}" = applying ] && [ -n "${4:-}" ] || return 0',
+    '  pid=$3 start=$4',
+    "  case \"$pid\" in ''|*[!0-9]*) return 0;; esac",
+    '  [ "$pid" != "$$" ] || return 0',
+    // After "pid (comm) ": 1 state, 3 process group, 20 start time.
+    `  set -- $(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d ' ' -f 1,3,20)`,
+    '  [ "${3:-}" = "$start" ] && [ "$1" != Z ] || return 0',
+    `  own=$(sed 's/.*) //' /proc/$$/stat | cut -d ' ' -f 3)`,
+    '  if [ "$2" -gt 1 ] && [ "$2" != "$own" ]; then group=$2; kill -KILL -- "-$group" 2>/dev/null; else group=; kill -KILL "$pid" 2>/dev/null; fi',
+    '  i=0',
+    '  while [ "$i" -lt 50 ] && apply_alive; do sleep 0.1; i=$((i + 1)); done',
+    `  printf '%s %s\\n' ${quoteShellArg(MARK_STOPPED)} "$pid"`,
+    '}',
+    // The group while any of it lives (zombies waiting for their reaper do not count), else the process.
+    'apply_alive() {',
+    '  if [ -n "$group" ]; then',
+    `    cat /proc/[0-9]*/stat 2>/dev/null | sed 's/.*) //' | awk -v g="$group" '$3 == g && $1 != "Z" { f = 1 } END { exit !f }'`,
+    '  else',
+    `    st=$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d ' ' -f 1); [ -n "$st" ] && [ "$st" != Z ]`,
+    '  fi',
     '}',
   ].join('\n');
 }
@@ -55,9 +93,11 @@ export function renderTeardownScript(names: LabNames): string {
   return [
     'set -u',
     undoLedgerFunction(),
+    stopApplyFunction(),
     leftoversFunction(),
     `lab=${quoteShellArg(names.labId)}`,
     `dir=${quoteShellArg(names.ledgerDir)}`,
+    'stop_apply "$dir"',
     'undo_ledger "$dir"',
     'rm -rf "$dir"',
     'leftovers "$lab"',

@@ -1,6 +1,8 @@
 // Deterministic names for every kernel object of a lab. Each carries the lab's tag, so teardown and
 // sweep can tell cnlab's objects from everyone else's; interface names fit Linux's 15 characters.
 import { createHash } from 'node:crypto';
+import { CnlabError } from '../errors';
+import { OBJECT_NAME_PATTERN } from './topology-schema';
 
 /** Linux IFNAMSIZ is 16 including the NUL. */
 export const MAX_IFNAME = 15;
@@ -31,7 +33,23 @@ export interface LabNames {
   link(role: LinkRole, object: string): string;
 }
 
+/**
+ * A lab id becomes a folder on each host (/run/cnlab/<lab>, which teardown undoes and removes), a file in
+ * the workspace (labs/<lab>.json) and part of every object name: only a topology name is one. A name from
+ * the command line such as `../../etc` must never get that far.
+ */
+export function isLabId(labId: string): boolean {
+  return OBJECT_NAME_PATTERN.test(labId);
+}
+
+export function assertLabId(labId: string): void {
+  if (!isLabId(labId)) {
+    throw new CnlabError('invalid-input', `${JSON.stringify(labId)} is not a lab name: a lab is named by its topology's name (1-31 lower-case letters, digits or "-", starting with a letter)`);
+  }
+}
+
 export function labNames(labId: string): LabNames {
+  assertLabId(labId);
   const labTag = shortHash(`lab:${labId}`, 4);
   return {
     labId,

@@ -32,7 +32,7 @@ import { firstReplyStep } from './modes/first-reply';
 import { dockerContainer, dockerHostSteps, dockerProblems } from './docker/docker-plan';
 import { joinTokenFile, overlayAddressProblems, swarmOf, type SwarmPlan } from './docker/swarm-plan';
 import type { HostPlan, LabPlan, PlannedContainer, PlannedInterface, PlanStep, StepCommand } from './plan';
-import type { NetworkSpec, TopologySpec } from './topology-schema';
+import { topologySchema, type NetworkSpec, type TopologySpec } from './topology-schema';
 import { factProblems, MODE_FEATURES, structureProblems } from './validate';
 
 export type { PlanContext } from './modes/common';
@@ -50,6 +50,17 @@ function refusal(problems: readonly string[]): CnlabError {
  * facts and the address plan refuse, together.
  */
 export function planLab(spec: TopologySpec, context: PlanContext): LabPlan {
+  // A spec read from a file was parsed already; one rebuilt from a record (a run folder's or a bundle's
+  // experiment, on resume or rerun) was not. Its values become ip batch words, nft rules, BIRD and etcd
+  // configs and docker arguments on the hosts, so whatever the file format refuses is refused here too.
+  const checked = topologySchema.safeParse(spec);
+  if (!checked.success) {
+    throw refusal(
+      checked.error.issues
+        .slice(0, 5)
+        .map((issue) => `lab ${JSON.stringify(String(spec.name))}: ${issue.path.join('.') || '(top)'}: ${issue.message} (no topology file can hold this: the run record it came from was altered; do not run it)`),
+    );
+  }
   const structural = structureProblems(spec, context);
   if (structural.length > 0) throw refusal(structural);
   const model = buildModel(spec);

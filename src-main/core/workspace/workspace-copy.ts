@@ -1,11 +1,12 @@
 // "Save As" of a workspace: a copy in a new or empty folder with its file, topologies, experiments, runs
-// and imports. Not labs/ (the labs on the hosts stay the original's to tear down: two workspaces must not
-// both think they own one) nor cache/ (facts are probed again), nor temp files of an interrupted write.
+// and imports. Not labs/ nor pending/ (the labs on the hosts, and what a killed process left there, stay the
+// original's to tear down: two workspaces must not both think they own one) nor cache/ (facts are probed
+// again), nor temp files of an interrupted write.
 import { cp, readdir } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import { CnlabError } from '../errors';
 
-const LEFT_BEHIND = ['labs', 'cache'];
+const LEFT_BEHIND = ['labs', 'pending', 'cache'];
 
 export async function copyWorkspace(source: string, target: string): Promise<string> {
   const from = resolve(source);

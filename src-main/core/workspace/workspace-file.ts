@@ -7,6 +7,7 @@ import { basename, dirname, join } from 'node:path';
 import { parseDocument, type Document } from 'yaml';
 import { CnlabError } from '../errors';
 import { writeFileAtomic } from '../fs/atomic-write';
+import { yamlNestingProblem, yamlProblem } from '../yaml-data';
 import { freshWorkspaceText, upgradeWorkspaceDocument, validateWorkspace, WORKSPACE_FORMAT_VERSION, type Workspace } from './workspace-format';
 
 export const WORKSPACE_FILE = 'workspace.yaml';
@@ -35,15 +36,18 @@ export async function loadWorkspaceDocument(workspaceDir: string): Promise<Loade
     const document = parseDocument(freshWorkspaceText());
     return { document, workspace: validateWorkspace(document, file), upgradedFrom: null, backupFile: null };
   }
-  const document = parseDocument(bytes.toString('utf8'));
+  const text = bytes.toString('utf8');
+  const deep = yamlNestingProblem(text);
+  if (deep) throw new CnlabError('invalid-input', `${file} is not valid YAML: ${deep}: fix or restore the file`);
+  const document = parseDocument(text);
   if (document.errors.length > 0) {
-    throw new CnlabError('invalid-input', `${file} is not valid YAML: ${document.errors[0]?.message ?? ''}: fix or restore the file`);
+    throw new CnlabError('invalid-input', `${file} is not valid YAML: ${yamlProblem(document.errors[0]?.message ?? '')}: fix or restore the file`);
   }
   // An alias that points nowhere (or expands past the library's limit) throws from toJS, not into errors.
   try {
     document.toJS();
   } catch (error) {
-    throw new CnlabError('invalid-input', `${file} is not valid YAML: ${(error as Error).message.split('\n')[0] ?? ''}: fix or restore the file`);
+    throw new CnlabError('invalid-input', `${file} is not valid YAML: ${yamlProblem((error as Error).message)}: fix or restore the file`);
   }
   const { upgradedFrom, workspace } = upgradeWorkspaceDocument(document, file);
   if (upgradedFrom === null) return { document, workspace, upgradedFrom, backupFile: null };

@@ -169,6 +169,9 @@ describe('workspace format', () => {
     // An alias that points nowhere is caught too (the yaml library throws it from toJS, not into errors).
     const alias = await loadError(await workspaceWith('formatVersion: *a\n'));
     expect(alias.message).toMatch(/workspace\.yaml is not valid YAML: Unresolved alias .*: fix or restore the file$/);
+    // Nesting deep enough to exhaust the library's recursion is refused before it is parsed.
+    const deep = await loadError(await workspaceWith(`formatVersion: 2\nhosts: ${'['.repeat(5_000)}${']'.repeat(5_000)}\n`));
+    expect(deep.message).toMatch(/workspace\.yaml is not valid YAML: nested too deeply at line 2, column \d+ .*: fix or restore the file$/);
   });
 
   it('refuses to save a document that is not valid in the current format', async () => {
