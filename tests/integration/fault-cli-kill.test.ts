@@ -14,27 +14,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RunFolder, type RunRecord } from '../../src-main/core/experiment/run-store';
 import { HostInventory } from '../../src-main/core/hosts/inventory';
 import { startTestbed, type Testbed } from '../../src-main/core/testbed/testbed.ts';
-import { campaignRounds, campaignTimeout, SOAK } from '../support/fault-campaign';
+import { campaignRandom, campaignRounds, campaignSeed, campaignTimeout } from '../support/fault-campaign';
 import { assertCliBuilt, CLI_BIN, runCli, type CliRun } from '../support/run-cli';
 
 type Operation = 'apply' | 'run' | 'save';
 
 const ROUNDS = campaignRounds(6);
-const SEED = process.env.CNLAB_FAULT_SEED ? Number(process.env.CNLAB_FAULT_SEED) : SOAK ? Date.now() % 2 ** 31 : 20_261_206;
+const SEED = campaignSeed(20_261_206);
 
-/** mulberry32: small, seedable, good enough to pick moments. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const random = prng(SEED);
-const between = (low: number, high: number): number => low + Math.floor(random() * (high - low + 1));
+const { random, between } = campaignRandom(SEED);
 
 let testbed: Testbed;
 let scratch: string;

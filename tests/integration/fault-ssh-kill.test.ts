@@ -15,29 +15,16 @@ import { LabService, type AppliedLab } from '../../src-main/core/topology/lab-se
 import type { LabRecord } from '../../src-main/core/topology/lab-store';
 import type { LabPlan } from '../../src-main/core/topology/plan';
 import type { TopologySpec } from '../../src-main/core/topology/topology-schema';
-import { campaignRounds, campaignTimeout, SOAK } from '../support/fault-campaign';
+import { campaignRandom, campaignRounds, campaignSeed, campaignTimeout } from '../support/fault-campaign';
 import { expectNothingLeft, experimentLeftovers, strayProcesses } from '../support/lab-checks';
 import { testTopology } from '../support/lab-tools';
 import { openTestService, testbedHost, type ServiceFixture } from '../support/testbed-hosts';
 
 const ROUNDS = campaignRounds(8);
-const SEED = process.env.CNLAB_FAULT_SEED ? Number(process.env.CNLAB_FAULT_SEED) : SOAK ? Date.now() % 2 ** 31 : 20_261_208;
+const SEED = campaignSeed(20_261_208);
 const HOSTS = ['h1', 'h2', 'h3'] as const;
 
-/** mulberry32: small, seedable, good enough to pick moments. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const random = prng(SEED);
-const between = (low: number, high: number): number => low + Math.floor(random() * (high - low + 1));
-const pick = <T>(items: readonly T[]): T => items[between(0, items.length - 1)] as T;
+const { random, between, pick } = campaignRandom(SEED);
 
 /**
  * even: 4 containers a host on vxlan + nat. lopsided: the cut host holds 32, the others 2, so its script

@@ -232,6 +232,7 @@ describe('reading YAML into the form', () => {
   it.each([
     ['v: 1\nkind: experiment\nname: [', 'not valid YAML'],
     ['v: *a\nkind: experiment\n', 'not valid YAML: Unresolved alias'],
+    [`v: 1\nkind: experiment\nname:\n${'- '.repeat(10_000)}x\n`, 'not valid YAML: nested too deeply at line 4'],
     ['just text', 'an experiment is a mapping'],
     ['v: 2\nkind: experiment\n', 'v: 1'],
     [QUICK_THROUGHPUT.replace('modes:', 'description: hi\nmodes:'), 'description'],

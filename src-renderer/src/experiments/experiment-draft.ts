@@ -2,6 +2,7 @@
 // best-effort reading of YAML back into the form, form-level problems with their fix, and the matrix size.
 import { Document, isMap, isSeq, parseDocument } from 'yaml';
 import { MODES, OBJECT_NAME_PATTERN, type NetworkMode } from '@contract/topology';
+import { yamlNestingProblem } from '@common/yaml-nesting';
 
 export const BASELINE = 'baseline';
 export type CaseMode = NetworkMode | typeof BASELINE;
@@ -642,6 +643,8 @@ function draftFromData(data: Mapping): ExperimentDraft {
 
 /** The form for YAML text, or why the form cannot show it (the text then stays the source of truth). */
 export function readExperimentDraft(source: string): ExperimentDraftReading {
+  const deep = yamlNestingProblem(source);
+  if (deep) return { ok: false, reason: `not valid YAML: ${deep}` };
   const document = parseDocument(source, { uniqueKeys: true });
   if (document.errors.length > 0) return { ok: false, reason: `not valid YAML: ${document.errors[0]?.message.split('\n')[0] ?? 'parse error'}` };
   let data: unknown;

@@ -62,6 +62,12 @@ describe('topology draft', () => {
     if (!reading.ok) expect(reading.problems[0]?.message).toMatch(/Unresolved alias/);
   });
 
+  it('refuses nesting deep enough to exhaust the yaml library before parsing it (it can abort the page)', () => {
+    const reading = readDraft(`v: 1\nname: ${'['.repeat(10_000)}${']'.repeat(10_000)}\n`);
+    expect(reading.ok).toBe(false);
+    if (!reading.ok) expect(reading.problems[0]?.message).toMatch(/^nested too deeply at line 2, column \d+/);
+  });
+
   it('refuses another format version with the fix', () => {
     const reading = readDraft('v: 2\nname: x\n');
     expect(reading.ok).toBe(false);

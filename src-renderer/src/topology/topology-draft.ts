@@ -2,6 +2,7 @@
 // its two ways to text: YAML with a stable key order for the editor, and YAML text read back with lines.
 import { Document, isMap, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
 import { topologySchema, type DiagramLayout, type NetworkMode } from '@contract/topology';
+import { yamlNestingProblem } from '@common/yaml-nesting';
 
 export interface NetworkDraft {
   name: string;
@@ -128,6 +129,8 @@ export function draftProblems(draft: TopologyDraft): DraftProblem[] {
 
 /** Reads editor text: a draft when it is a valid topology, else each problem with its line. */
 export function readDraft(text: string): DraftReading {
+  const deep = yamlNestingProblem(text);
+  if (deep) return { ok: false, problems: [{ path: '(yaml)', message: deep }] };
   const counter = new LineCounter();
   const document = parseDocument(text, { lineCounter: counter, uniqueKeys: true });
   if (document.errors.length > 0) {
