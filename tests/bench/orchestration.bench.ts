@@ -3,6 +3,8 @@
 // hand-written script run on each host) and the naive way (the same commands, one SSH exec each); and
 // against two peers on the same host: Mininet building and tearing down `single,N` with Linux bridges,
 // and the Docker CLI starting the same containers one `docker run` at a time.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { HostExecutor } from '../../src-main/core/exec/executor';
 import { startHostDockerd } from '../../src-main/core/testbed/dockerd.ts';
 import { startTestbed, type Testbed } from '../../src-main/core/testbed/testbed.ts';
@@ -28,26 +30,36 @@ function spread(count: number, hosts: readonly string[]): [string, number][] {
   return hosts.map((host, index) => [host, Math.floor(count / hosts.length) + (index < count % hosts.length ? 1 : 0)]);
 }
 
+/**
+ * cnlab gives each host a /24 block per bridge network (253 containers), so a host with more holds
+ * them on several bridge networks of at most this many containers each.
+ */
+const PER_NETWORK = 200;
+
 function bridgeLab(name: string, counts: readonly [string, number][], runtime: 'netns' | 'docker' = 'netns'): string {
   const used = counts.filter(([, count]) => count > 0);
+  const networks = Math.max(1, ...used.map(([, count]) => Math.ceil(count / PER_NETWORK)));
+  const groups = used.flatMap(([host, count]) =>
+    Array.from({ length: Math.ceil(count / PER_NETWORK) }, (_, index) => `  - { name: ${host}${'abcdefgh'[index]}, count: ${Math.min(PER_NETWORK, count - index * PER_NETWORK)}, host: ${host}, networks: [lan${index + 1}] }`),
+  );
   return [
     'v: 1',
     `name: ${name}`,
     ...(runtime === 'docker' ? ['runtime: docker'] : []),
     `hosts: [${used.map(([host]) => host).join(', ')}]`,
     'networks:',
-    '  - { name: lan, mode: bridge }',
+    ...Array.from({ length: networks }, (_, index) => `  - { name: lan${index + 1}, mode: bridge }`),
     'containers:',
-    ...used.map(([host, count]) => `  - { name: ${host}c, count: ${count}, host: ${host}, networks: [lan] }`),
+    ...groups,
   ].join('\n');
 }
 
 /** What the floor and the naive way build on one host: cnlab's own addresses and pings, their own names. */
 interface HandLab {
   host: string;
-  /** The bridge's address (the block's .1) in CIDR form. */
-  gateway: string;
-  containers: { netns: string; address: string; cidr: string }[];
+  /** One bridge per network, with its address (the block's .1) in CIDR form. */
+  bridges: { name: string; gateway: string }[];
+  containers: { netns: string; address: string; cidr: string; bridge: string }[];
   pings: { netns: string; address: string }[];
 }
 
@@ -70,8 +82,11 @@ function handLabs(plan: LabPlan): HandLab[] {
     const cidr = container.interfaces[0]?.address ?? '';
     const netns = `hand${names.size + 1}`;
     names.set(container.name, netns);
-    const lab = labs.get(container.host) ?? { host: container.host, gateway: blockOf(cidr).gateway, containers: [], pings: [] };
-    lab.containers.push({ netns, address: cidr.split('/')[0] ?? '', cidr });
+    const lab = labs.get(container.host) ?? { host: container.host, bridges: [], containers: [], pings: [] };
+    const gateway = blockOf(cidr).gateway;
+    let bridge = lab.bridges.find((candidate) => candidate.gateway === gateway);
+    if (!bridge) lab.bridges.push((bridge = { name: `hbr${lab.bridges.length}`, gateway }));
+    lab.containers.push({ netns, address: cidr.split('/')[0] ?? '', cidr, bridge: bridge.name });
     labs.set(container.host, lab);
   }
   const hostOf = new Map(plan.containers.map((container) => [container.name, container.host]));
@@ -85,11 +100,11 @@ function handLabs(plan: LabPlan): HandLab[] {
 
 /** The floor's commands for one host, in the order a person would run them. */
 function handCommands(lab: HandLab): { host: string[]; inner: Map<string, string[]>; announce: string[]; pings: string[] } {
-  const host = ['link add hbr0 type bridge', `addr add ${lab.gateway} dev hbr0`, 'link set hbr0 up'];
+  const host = lab.bridges.flatMap(({ name, gateway }) => [`link add ${name} type bridge`, `addr add ${gateway} dev ${name}`, `link set ${name} up`]);
   const inner = new Map<string, string[]>();
   const announce: string[] = [];
-  lab.containers.forEach(({ netns, address, cidr }, index) => {
-    host.push(`netns add ${netns}`, `link add hv${index} type veth peer name eth0 netns ${netns}`, `link set hv${index} master hbr0`, `link set hv${index} up`);
+  lab.containers.forEach(({ netns, address, cidr, bridge }, index) => {
+    host.push(`netns add ${netns}`, `link add hv${index} type veth peer name eth0 netns ${netns}`, `link set hv${index} master ${bridge}`, `link set hv${index} up`);
     // No default route, as cnlab's bridge containers: a ping to another host's block fails at once.
     inner.set(netns, ['link set lo up', `addr add ${cidr} dev eth0`, 'link set eth0 up']);
     // In a subshell, so `wait` for the pings does not wait for arping's lingering second too.
@@ -115,7 +130,7 @@ function floorScript(lab: HandLab): string {
 
 function handTeardown(lab: HandLab): string {
   // A lingering arping (ours) keeps its namespace, and so the veth, alive for a second: end it first.
-  return [...lab.containers.map(({ netns }) => `ip netns pids ${netns} | xargs -r kill -KILL; ip netns del ${netns}`), 'ip link del hbr0'].join('\n');
+  return [...lab.containers.map(({ netns }) => `ip netns pids ${netns} | xargs -r kill -KILL; ip netns del ${netns}`), ...lab.bridges.map(({ name }) => `ip link del ${name}`)].join('\n');
 }
 
 /** The naive way: each command its own SSH exec, one after the other, as a shell loop over ssh would. */
@@ -258,13 +273,24 @@ interface DockerResult {
 
 /** The Docker CLI peer: on h1 with a private engine, `docker run` of the lab image N times, one at a time. */
 function dockerRunScript(plan: LabPlan, image: string): string {
-  const cidr = plan.containers[0]?.interfaces[0]?.address ?? '';
-  const { network, gateway } = blockOf(cidr);
-  const runs = plan.containers.map((container, index) => `docker run -d --name peer${index} --label cnlab-bench=peer --hostname ${container.name} --network peernet --ip ${container.interfaces[0]?.address?.split('/')[0] ?? ''} ${image} >/dev/null`);
-  return ['set -e', `docker network create --label cnlab-bench=peer --subnet ${network} --gateway ${gateway.split('/')[0]} peernet >/dev/null`, 't0=$EPOCHREALTIME', ...runs, 't1=$EPOCHREALTIME', 'echo peer $(( (${t1/./} - ${t0/./}) ))'].join('\n');
+  // One user-defined bridge network per block of cnlab's plan, with the same addresses.
+  const networks = new Map<string, string>();
+  const creates: string[] = [];
+  const runs = plan.containers.map((container, index) => {
+    const cidr = container.interfaces[0]?.address ?? '';
+    const { network, gateway } = blockOf(cidr);
+    let name = networks.get(network);
+    if (!name) {
+      name = `peernet${networks.size}`;
+      networks.set(network, name);
+      creates.push(`docker network create --label cnlab-bench=peer --subnet ${network} --gateway ${gateway.split('/')[0]} ${name} >/dev/null`);
+    }
+    return `docker run -d --name peer${index} --label cnlab-bench=peer --hostname ${container.name} --network ${name} --ip ${cidr.split('/')[0]} ${image} >/dev/null`;
+  });
+  return ['set -e', ...creates, 't0=$EPOCHREALTIME', ...runs, 't1=$EPOCHREALTIME', 'echo peer $(( (${t1/./} - ${t0/./}) ))'].join('\n');
 }
 
-const DOCKER_PEER_CLEANUP = 'ids=$(docker ps -aq --filter label=cnlab-bench=peer); [ -z "$ids" ] || docker rm -f $ids >/dev/null; docker network rm peernet >/dev/null 2>&1; true';
+const DOCKER_PEER_CLEANUP = 'ids=$(docker ps -aq --filter label=cnlab-bench=peer); [ -z "$ids" ] || docker rm -f $ids >/dev/null; nets=$(docker network ls -q --filter label=cnlab-bench=peer); [ -z "$nets" ] || docker network rm $nets >/dev/null; true';
 
 async function benchDockerPeer(bench: Bench): Promise<DockerResult[]> {
   // No docker0, and Docker's own networks outside the labs' pool, as in the docker bench.
@@ -325,7 +351,15 @@ function dockerRows(result: DockerResult): string {
   return `| ${result.count} | ${result.rounds} | ${seconds(result.dockerRun)} | ${seconds(result.cnlabNetns)} (**${ratio(result.cnlabNetns, result.dockerRun)}**) | ${seconds(result.cnlabDocker)} (**${ratio(result.cnlabDocker, result.dockerRun)}**) |`;
 }
 
+/** The peers' tools, on this machine (the testbed's hosts share its files): a missing one stops the bench at once. */
+function assertPeersInstalled(): void {
+  for (const [tool, fix] of [['mn', 'apt-get install mininet bridge-utils'], ['brctl', 'apt-get install bridge-utils'], ['dockerd', 'apt-get install docker.io']] as const) {
+    if (!process.env.PATH?.split(':').some((dir) => existsSync(join(dir, tool)))) throw new Error(`the orchestration bench needs ${tool} for its peers: ${fix}`);
+  }
+}
+
 export async function benchOrchestration(): Promise<string> {
+  assertPeersInstalled();
   const testbed = await startTestbed({ hosts: 3 });
   const fixture = await openTestService(HOSTS.map((name) => testbedHost(testbed, name)));
   const bench: Bench = { testbed, fixture, labs: new LabService(fixture.service, fixture.workspaceDir) };
@@ -347,6 +381,8 @@ export async function benchOrchestration(): Promise<string> {
     '| N | what | min / median / max | ratio (median) |',
     '|---|---|---|---|',
     ...sizes.flatMap(sizeRows),
+    '',
+    `Above ${PER_NETWORK} containers a host holds them on several bridge networks (lan1, lan2…): cnlab gives each host a /24 block per bridge network, 253 containers at most; the floor and the naive way build the same bridges. Mininet's \`single,400\` is one switch.`,
     '',
     `Replies in the last round: ${sizes.map((size) => `N=${size.count}: ${size.replies}`).join('; ')}.`,
     '',

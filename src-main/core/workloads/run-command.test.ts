@@ -130,6 +130,14 @@ describe('lineWatcher', () => {
     expect(error.message).toBe('server on here ended before it was ready (exit code 1: address in use)');
   });
 
+  it('says the lab is gone when the command cannot enter its namespace (a host that rebooted under the run)', async () => {
+    const { ctx } = context();
+    const watcher = lineWatcher('iperf3 server on h2', 5000);
+    const server = startAt(ctx, HOST, ['sh', '-c', 'echo \'Cannot open network namespace "cnl-x1-srv": No such file or directory\' >&2; exit 255'], { onStdoutLine: watcher.onLine });
+    const error = await rejectedCnlabError(watcher.ready(() => false, server));
+    expect(error.message).toBe('iperf3 server on h2 ended before it was ready (exit code 255: Cannot open network namespace "cnl-x1-srv": No such file or directory): the lab\'s namespace cnl-x1-srv is gone from that host (it rebooted, or something removed the lab); `cnlab runs resume` builds the case again');
+  });
+
   it('gives up after its timeout while the command keeps running silently', async () => {
     const { ctx } = context();
     const watcher = lineWatcher('quiet server', 300);

@@ -75,6 +75,15 @@ export function startAt(ctx: WorkloadContext, endpoint: Pick<Endpoint, 'host' | 
   };
 }
 
+/**
+ * What to tell when a command could not enter its container's namespace: the lab is gone from the host
+ * under the run (a reboot, or someone's cleanup), which `ip` alone says as a missing file.
+ */
+export function labGoneHint(reason: string): string {
+  const netns = /Cannot open network namespace "([^"]+)": No such file or directory/.exec(reason)?.[1];
+  return netns ? `: the lab's namespace ${netns} is gone from that host (it rebooted, or something removed the lab); \`cnlab runs resume\` builds the case again` : '';
+}
+
 /** Waits until `predicate` holds for a line the command prints, or fails when it ends first or the time runs out. */
 export function lineWatcher(what: string, timeoutMs: number): { onLine: (line: string) => void; ready: (predicate: (line: string) => boolean, background: BackgroundCommand) => Promise<void> } {
   const lines: string[] = [];
@@ -102,7 +111,7 @@ export function lineWatcher(what: string, timeoutMs: number): { onLine: (line: s
         wake = null;
         if (result && seen >= lines.length) {
           const reason = result.ended instanceof CnlabError ? result.ended.message : `exit code ${String(result.ended.code)}: ${(result.ended.stderr || result.ended.stdout).trim().split('\n').slice(-2).join(' ')}`;
-          throw new CnlabError('workload-failed', `${what} ended before it was ready (${reason})`);
+          throw new CnlabError('workload-failed', `${what} ended before it was ready (${reason})${labGoneHint(reason)}`);
         }
         if (Date.now() >= deadline && seen >= lines.length) throw new CnlabError('timeout', `${what} was not ready within ${timeoutMs} ms`);
       }
