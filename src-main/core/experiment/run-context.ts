@@ -13,8 +13,19 @@ import { formatCommandLine, type RunFolder, type RunRecord, type SampleLine } fr
 /** Ports cnlab gives one-off servers on each host; preflight checks none is in use. */
 export const PORT_RANGE = { from: 5201, to: 5999 } as const;
 
+/**
+ * Each host's next server port, shared by every run of this process and starting at a random place in
+ * the range: a run that began again at the range's first port met the previous run's ports still in
+ * TIME_WAIT in a namespace they share (the host's, for the baseline and host mode; seen in CI as
+ * sockperf's errno 98 on three ports in a row), and separate cnlab processes meet each other less.
+ */
+const nextPortByHost = new Map<string, number>();
+
+function firstPort(): number {
+  return PORT_RANGE.from + Math.floor(Math.random() * (PORT_RANGE.to - PORT_RANGE.from + 1));
+}
+
 export class RunContext {
-  private readonly nextPort = new Map<string, number>();
   private pendingLines: SampleLine[] = [];
   private pendingCommands = '';
   private writing: Promise<void> = Promise.resolve();
@@ -46,8 +57,8 @@ export class RunContext {
   }
 
   allocatePort(host: string): number {
-    const port = this.nextPort.get(host) ?? PORT_RANGE.from;
-    this.nextPort.set(host, port >= PORT_RANGE.to ? PORT_RANGE.from : port + 1);
+    const port = nextPortByHost.get(host) ?? firstPort();
+    nextPortByHost.set(host, port >= PORT_RANGE.to ? PORT_RANGE.from : port + 1);
     return port;
   }
 
