@@ -1,7 +1,8 @@
 // What a cnlab start says about work an earlier process of the workspace was killed in (an apply, a
 // teardown, a run: see core/workspace/pending-work.ts) and temp files of its unfinished writes: one line
-// each on stderr, naming what may be left where and the fix, `cnlab sweep --all`. Reading it costs two
-// small folder listings, so every command can afford it; `cnlab sweep` itself says what it cleared instead.
+// each on stderr, naming what may be left where and the fix, `cnlab sweep --all`. Reading it costs a listing
+// of pending/ and of the few folders atomic writes go to (runs/ among them: one readdir, no stat per run), so
+// every command can afford it; `cnlab sweep` itself says what it cleared instead.
 import type { Command } from 'commander';
 import { homedir } from 'node:os';
 import { RunStore } from '../core/experiment/run-store';
