@@ -41,9 +41,6 @@ export interface OrphanSweep {
   error?: string;
 }
 
-/** How long a sweep waits for an apply script whose cnlab is gone: it ends at its next progress line. */
-const ORPHAN_APPLY_WAIT_MS = 20_000;
-
 export interface AppliedLab extends ApplyResult {
   record: LabRecord;
 }
@@ -229,10 +226,10 @@ export class LabService {
    * What killed cnlab processes of this workspace left (see pending-work.ts): each marker whose hosts are
    * all among `hostNames` (every marker when none are named) has its labs torn down from their ledgers,
    * whatever state they reached (a killed apply may have finished on a host and never been recorded), and
-   * is then cleared. A lab whose apply script still runs without its cnlab is waited for first, since
-   * tearing down beside it would race it. Temp files left by a killed write (no load reads them) go too.
+   * is then cleared. An apply script still running without its cnlab is stopped by the teardown script
+   * itself (ledger-scripts.ts stop_apply). Temp files left by a killed write (no load reads them) go too.
    */
-  async sweepOrphanedWork(hostNames: readonly string[], dryRun: boolean, { waitMs = ORPHAN_APPLY_WAIT_MS }: { waitMs?: number } = {}): Promise<{ work: OrphanSweep[]; tempFiles: string[] }> {
+  async sweepOrphanedWork(hostNames: readonly string[], dryRun: boolean): Promise<{ work: OrphanSweep[]; tempFiles: string[] }> {
     const inScope = (work: PendingWork): boolean => hostNames.length === 0 || work.hosts.every((host) => hostNames.includes(host));
     const orphans = (await orphanedWork(this.workspaceDir)).filter(inScope);
     const swept: OrphanSweep[] = [];
@@ -245,7 +242,7 @@ export class LabService {
             outcome.labs.push({ labId, hosts: [...status].filter(([, entry]) => !(entry instanceof CnlabError) && entry.some((lab) => lab.labId === labId)).map(([host]) => host) });
           }
         } else {
-          for (const labId of work.labs) outcome.labs.push({ labId, hosts: await this.removeOrphanedLab(labId, work.hosts, waitMs) });
+          for (const labId of work.labs) outcome.labs.push({ labId, hosts: await this.removeOrphanedLab(labId, work.hosts) });
           await clearPendingWork(this.workspaceDir, work);
         }
       } catch (error) {
@@ -260,8 +257,7 @@ export class LabService {
   }
 
   /** Tears a lab down on `hosts` from their ledgers and forgets its record; the hosts where anything was undone. */
-  private async removeOrphanedLab(labId: string, hosts: readonly string[], waitMs: number): Promise<string[]> {
-    await this.waitForOrphanedApply(labId, hosts, waitMs);
+  private async removeOrphanedLab(labId: string, hosts: readonly string[]): Promise<string[]> {
     const result = await this.runtime.teardown(labId, hosts);
     const unclean = result.filter((host) => host.error || host.leftovers.length > 0);
     if (unclean.length > 0) throw new CnlabError('command-failed', `lab ${labId} was not fully removed on ${unclean.map((host) => `${host.host} (${host.error ?? host.leftovers.map((l) => `${l.kind} ${l.name}`).join(', ')})`).join(', ')}`);
@@ -269,18 +265,6 @@ export class LabService {
     const record = await this.store.find(labId);
     if (!record || record.hosts.every((host) => hosts.includes(host))) await this.store.remove(labId);
     return result.filter((host) => host.undone > 0).map((host) => host.host);
-  }
-
-  /** Resolves once no host of `hosts` runs an apply script of the lab any more; throws after `waitMs`. */
-  private async waitForOrphanedApply(labId: string, hosts: readonly string[], waitMs: number): Promise<void> {
-    const deadline = Date.now() + waitMs;
-    for (;;) {
-      const status = await this.runtime.status(hosts);
-      const running = [...status].filter(([, entry]) => !(entry instanceof CnlabError) && entry.some((lab) => lab.labId === labId && lab.state === 'applying' && lab.applyRunning)).map(([host]) => host);
-      if (running.length === 0) return;
-      if (Date.now() >= deadline) throw new CnlabError('timeout', `lab ${labId} is still being applied on ${running.join(', ')} by a script whose cnlab is gone: run \`cnlab sweep\` again in a minute`);
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
   }
 
   /** The lab's record (if any) and what each of its hosts (or every host) holds of it. */
